@@ -222,3 +222,22 @@ def test_worker_starts_and_stops_cleanly(
 
     assert worker.stop() == 0, worker.log
     assert "Traceback" not in worker.log
+
+
+@pytest.mark.postgres
+async def test_healthz_on_postgresql() -> None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    services = await bootstrap(Settings(database_url=plain))
+    try:
+        assert services.settings.database_url.startswith("postgresql+asyncpg://")
+        client = await client_for(build_web_app(services))
+        try:
+            response = await client.get("/healthz")
+            assert response.status == 200
+        finally:
+            await client.close()
+    finally:
+        await close(services)

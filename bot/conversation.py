@@ -1,0 +1,99 @@
+"""One turn in, one reply out: the same for the console, Slack and Teams."""
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.handlers import load
+from bot.turns import Request, Turn
+from bot.views import Button, Card, Notice, Reply, problem, say
+from core import directory
+from core.bank import Bank
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
+
+
+class Notifier(Protocol):
+    """Delivers messages to other members on whatever platform they use."""
+
+    async def deliver(self, notices: Sequence[Notice]) -> None: ...
+
+
+class NoNotifier:
+    """For tests and tools that deliver nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notice] = []
+
+    async def deliver(self, notices: Sequence[Notice]) -> None:
+        self.sent.extend(notices)
+
+
+class Conversation:
+    """Resolves the member, routes the turn, turns refusals into friendly replies."""
+
+    def __init__(self, bank: Bank, notifier: Notifier | None = None) -> None:
+        self.bank = bank
+        self.router = load()
+        self.notifier = notifier or NoNotifier()
+
+    async def handle(self, turn: Turn) -> Reply:
+        try:
+            member, created = await self.bank.run(
+                directory.resolve, turn.platform, turn.workspace_id, turn.user_id,
+                turn.display_name, turn.timezone,
+            )
+            request = Request(turn=turn, member=member, bank=self.bank, first_contact=created)
+            reply = await self._route(request)
+        except DomainError as refusal:
+            return problem(refusal.message)
+        except Exception:
+            log.exception("turn failed: %s %s", turn.command or turn.action or turn.form_id, turn.platform)
+            return problem(SORRY)
+        if created and turn.form_id is None:
+            reply = _with_welcome(reply)
+        await self._deliver(reply.notices)
+        return reply
+
+    async def _route(self, request: Request) -> Reply:
+        turn = request.turn
+        if turn.form_id is not None:
+            handler = self.router.forms.get(turn.form_id)
+        elif turn.action is not None:
+            handler = self.router.actions.get(turn.action)
+        else:
+            entry = self.router.lookup(turn.command or "help")
+            if entry is None:
+                return self._unknown(turn.command or "")
+            handler = entry.handler
+        if handler is None:
+            return problem("That button or form is no longer available. Type `help` to start again.")
+        return await handler(request)
+
+    def _unknown(self, word: str) -> Reply:
+        nearest = self.router.nearest(word)
+        hint = f" Did you mean `{nearest}`?" if nearest else ""
+        return problem(f"I don't know the command “{word[:30]}”.{hint}")
+
+    async def _deliver(self, notices: Sequence[Notice]) -> None:
+        if not notices:
+            return
+        try:
+            await self.notifier.deliver(notices)
+        except Exception:
+            log.exception("could not deliver %d notices", len(notices))
+
+
+def _with_welcome(reply: Reply) -> Reply:
+    welcome = Card(
+        title="Welcome to Hexitime",
+        text=(
+            "A time bank for the NHS net-zero campaigns: one hour of help given earns one hour "
+            "of credit, whoever gives it. Tell us a little about yourself so we can match you."
+        ),
+        buttons=(Button("Set up my profile", "profile.edit", style="primary"),
+                 Button("How it works", "help.topic", "start")),
+    )
+    return say(welcome, *reply.cards, private=reply.private, notices=reply.notices) if not reply.form else reply

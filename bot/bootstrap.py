@@ -1,13 +1,18 @@
 """The composition root: the one place where the front ends meet storage and the core."""
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from bot.config import Settings
+from bot.conversation import Conversation
+from bot.notify import Dispatcher
+from core import campaign_flow, directory
 from core.bank import Bank
 from core.clock import Clock, SystemClock
+from core.members import parse_identity
 from storage.database import Database
 
 Mount = Callable[[web.Application], None]
@@ -22,6 +27,8 @@ class Services:
     db: Database
     bank: Bank
     clock: Clock
+    conversation: Conversation
+    notifier: Dispatcher
     mounts: list[Mount] = field(default_factory=list)
 
 
@@ -35,7 +42,29 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
         await db.dispose()
         raise
     bank = Bank(db.unit_of_work, clock, settings.rules())
-    return Services(settings=settings, db=db, bank=bank, clock=clock)
+    await bank.run(campaign_flow.seed)
+    for label in settings.admins:
+        await bank.run(directory.bootstrap_admin, *parse_identity(label))
+    notifier = Dispatcher(bank)
+    services = Services(settings=settings, db=db, bank=bank, clock=clock,
+                        conversation=Conversation(bank, notifier), notifier=notifier)
+    install_front_ends(services)
+    return services
+
+
+FRONT_ENDS = ("bot.slack.frontend", "bot.teams.frontend")
+
+
+def install_front_ends(services: Services) -> None:
+    """Each front end adds its routes to `mounts` and its sender to the notifier, or says why not."""
+    for name in FRONT_ENDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if not (missing.name or "").startswith(name.rsplit(".", 1)[0]):
+                raise
+            continue
+        module.install(services)
 
 
 async def close(services: Services) -> None:

@@ -1,5 +1,6 @@
 """The HTTP service: health, metrics, mounts, and clean start and stop as a real process."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -60,12 +61,7 @@ class _SilentDatabase:
 async def test_healthz_is_503_when_the_database_does_not_answer(
     services: Services, fails: bool
 ) -> None:
-    broken = Services(
-        settings=services.settings,
-        db=_SilentDatabase(fails),  # type: ignore[arg-type]
-        bank=services.bank,
-        clock=services.clock,
-    )
+    broken = dataclasses.replace(services, db=_SilentDatabase(fails))
     client = await client_for(build_web_app(broken))
     try:
         response = await client.get("/healthz")

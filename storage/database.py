@@ -46,12 +46,12 @@ class Database:
         return SqlUnitOfWork(session, locking=not self.is_sqlite)
 
     async def upgrade(self) -> str:
-        """Bring the schema to the newest migration; returns the revision."""
+        """Bring the schema to every newest migration (all heads); returns the revisions."""
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
             return await conn.run_sync(_current)
 
-    async def revision(self) -> str | None:
+    async def revision(self) -> str:
         async with self.read_engine.connect() as conn:
             return await conn.run_sync(_current)
 
@@ -77,11 +77,12 @@ def alembic_config(connection=None) -> Config:
 
 
 def _upgrade(connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
 
 
-def _current(connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def _current(connection) -> str:
+    """The applied revisions; several when independent branches are merged later."""
+    return ",".join(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:

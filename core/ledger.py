@@ -33,6 +33,7 @@ class TransferKind(StrEnum):
 
 
 RESOLUTIONS = (TransferKind.POST, TransferKind.VOID, TransferKind.EXPIRE)
+MAX_AMOUNT = 10**9  # minutes; far beyond any real exchange, far inside a BIGINT
 
 
 @dataclass(kw_only=True, eq=False)
@@ -106,8 +107,11 @@ def check_same_request(existing: Transfer, proposed: Transfer) -> Transfer:
 
 
 def check_positive(amount: int) -> None:
+    """Whole minutes above zero, and small enough that no database overflows."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidState("A transfer must move a whole number of minutes above zero.")
+    if amount > MAX_AMOUNT:
+        raise InvalidState(f"A transfer can move at most {format_minutes(MAX_AMOUNT)}.")
 
 
 def apply_single(debit: Account, credit: Account, amount: int) -> None:
@@ -128,14 +132,15 @@ def apply_pending(debit: Account, credit: Account, amount: int) -> None:
 
 def apply_resolution(kind: str, pending: Transfer, debit: Account, credit: Account, amount: int) -> None:
     """Release a hold; a post may move fewer minutes than were held, never more."""
-    debit.debits_pending -= pending.amount
-    credit.credits_pending -= pending.amount
     if kind == TransferKind.POST:
         if amount > pending.amount:
             raise InvalidState(
                 f"Only {format_minutes(pending.amount)} were agreed, so at most that can be confirmed."
             )
         check_positive(amount)
+    debit.debits_pending -= pending.amount
+    credit.credits_pending -= pending.amount
+    if kind == TransferKind.POST:
         debit.debits_posted += amount
         credit.credits_posted += amount
 

@@ -19,7 +19,7 @@ def parse_minutes(text: str, cap_minutes: int) -> int:
     cleaned = (text or "").strip().lower()
     if cleaned.startswith("-"):
         raise InvalidInput(f"Hours must be more than zero. {EXAMPLE}")
-    minutes = _match(cleaned)
+    minutes = _match(cleaned) if len(cleaned) <= 20 else None
     if minutes is None:
         raise InvalidInput(f"I couldn't read “{_clip(text)}” as hours. {EXAMPLE}")
     if minutes <= 0:

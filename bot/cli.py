@@ -81,12 +81,12 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     )
     ledger.add_parser("verify", help="check every ledger invariant; exit 1 if one fails")
 
-    manifests = commands.add_parser("manifests", help="Slack and Teams app manifests")
-    platforms = manifests.add_subparsers(
-        dest="manifests_command", required=True, metavar="PLATFORM"
+    manifests = commands.add_parser("manifests", help="write the Slack and Teams app manifests")
+    manifests.add_argument(
+        "--base-url", required=True, help="public https URL of this service, e.g. https://hexitime.example.org"
     )
-    for platform in ("slack", "teams"):
-        platforms.add_parser(platform, help=f"write the {platform.title()} app manifest")
+    manifests.add_argument("--teams-app-id", help="the Teams app id (for the Teams package)")
+    manifests.add_argument("--out", default=".", help="folder that holds manifests/ (%(default)s)")
 
     admin = commands.add_parser("admin", help="first admins and campaign leads").add_subparsers(
         dest="admin_command", required=True, metavar="TASK"
@@ -172,6 +172,16 @@ async def _ledger_verify(settings: Settings) -> int:
     return 0
 
 
+def _manifests(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.slack import manifest as slack_manifest
+
+    written = slack_manifest.write(args.base_url, Path(args.out))
+    print(f"wrote {written}")
+    return 0
+
+
 def _not_yet(what: str, hint: str = "") -> int:
     print(f"hexitime {what} is not available in this version yet.{hint}", file=sys.stderr)
     return NOT_YET
@@ -222,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ledger":
         return _run("ledger verify", _ledger_verify(settings))
     if args.command == "manifests":
-        return _not_yet(f"manifests {args.manifests_command}")
+        return _manifests(args)
     if args.command == "admin":
         return _not_yet("admin grant-role", " For now, list first admins in HEXITIME_ADMINS.")
     raise AssertionError(args.command)

@@ -1,0 +1,129 @@
+"""Campaign leads: create and edit campaigns, compose and queue broadcasts, read a campaign's report."""
+
+from bot.dialogs import campaign_forms as forms
+from bot.dialogs.fields import FieldErrors
+from bot.handlers import router
+from bot.handlers.common import ref_id
+from bot.turns import Request
+from bot.views import Card, Field, Message, Reply, problem, say
+from core import broadcasts, campaign_flow
+from core.campaigns import Campaign
+from core.minutes import format_minutes
+from core.ports import Context
+
+CAMPAIGN_USAGE = "campaign new | campaign edit <name>"
+
+
+@router.command("campaign", "Create or edit a campaign (leads)", usage=CAMPAIGN_USAGE, audience="lead",
+                details="`campaign new` opens a form: short name, title, description, skills. "
+                        "`campaign edit greener-surgery` changes one you lead.")
+async def campaign(req: Request) -> Reply:
+    word, _, rest = req.turn.text.strip().partition(" ")
+    if word.lower() == "new":
+        await req.bank.read(campaign_flow.require_lead, None, req.member.id)
+        return Reply(form=forms.campaign_form(req.bank.rules))
+    if word.lower() == "edit" and rest.strip():
+        found = await req.bank.read(_led, rest.strip(), req.member.id)
+        return Reply(form=forms.campaign_form(req.bank.rules, found))
+    return problem(f"Usage: {CAMPAIGN_USAGE}")
+
+
+async def _led(ctx: Context, ref: str, member_id: int) -> Campaign:
+    """A campaign the member may change: they lead it, or they are an admin."""
+    found = await campaign_flow.find(ctx, ref)
+    await campaign_flow.require_lead(ctx, found.id, member_id)
+    return found
+
+
+@router.form(forms.CREATE)
+async def create(req: Request) -> Reply:
+    try:
+        draft = forms.read_campaign(req.turn.values, req.bank.rules, new=True)
+    except FieldErrors as bad:
+        return Reply(form=forms.campaign_form(req.bank.rules).with_errors(bad.errors, req.turn.values),
+                     close_form=False)
+    made = await req.bank.run(_create_once, req.member.id, draft)
+    return say(Card(title=f"Campaign created: {made.title}",
+                    text=f"You lead it. Members join with `campaigns join {made.slug}`; "
+                         f"broadcast with `broadcast {made.slug}`."))
+
+
+async def _create_once(ctx: Context, actor_id: int, draft: dict) -> Campaign:
+    """A double submit finds the campaign it just made instead of refusing the twin."""
+    existing = await ctx.uow.campaigns.by_slug(draft["slug"])
+    if existing and existing.title == draft["title"] and await campaign_flow.is_lead(ctx, existing.id, actor_id):
+        return existing
+    return await campaign_flow.create(ctx, actor_id, **draft)
+
+
+@router.form(forms.EDIT)
+async def edit(req: Request) -> Reply:
+    campaign_id = ref_id(req.turn.ref, "campaign")
+    try:
+        draft = forms.read_campaign(req.turn.values, req.bank.rules, new=False)
+    except FieldErrors as bad:
+        found = await req.bank.read(_led, str(campaign_id), req.member.id)
+        return Reply(form=forms.campaign_form(req.bank.rules, found).with_errors(bad.errors, req.turn.values),
+                     close_form=False)
+    saved = await req.bank.run(campaign_flow.edit, req.member.id, campaign_id, **draft)
+    return say(Card(title=f"Saved {saved.title}", text=saved.description,
+                    fields=(Field("Skills", ", ".join(saved.skills) or "any"), Field("Status", str(saved.status)))))
+
+
+@router.command("broadcast", "Send a message to everyone in a campaign you lead", audience="lead",
+                usage="broadcast <campaign>",
+                details="Write a title, a message and an optional button (see open needs, offer hours); "
+                        "you see exactly what participants will get before it's queued.")
+async def broadcast(req: Request) -> Reply:
+    if not req.turn.text.strip():
+        return problem("Which campaign? Usage: broadcast <campaign>, e.g. broadcast biodiversity")
+    found = await req.bank.read(_led, req.turn.text.strip(), req.member.id)
+    return Reply(form=forms.compose_form(found, req.bank.rules))
+
+
+@router.form(forms.COMPOSE)
+async def preview(req: Request) -> Reply:
+    campaign_id = ref_id(req.turn.ref, "campaign")
+    try:
+        draft = forms.read_broadcast(req.turn.values, req.bank.rules)
+    except FieldErrors as bad:
+        found = await req.bank.read(_led, str(campaign_id), req.member.id)
+        return Reply(form=forms.compose_form(found, req.bank.rules).with_errors(bad.errors, req.turn.values),
+                     close_form=False)
+    checked = await req.bank.read(broadcasts.compose, req.member.id, campaign_id, **draft)
+    card = forms.broadcast_card(checked.broadcast, checked.campaign)
+    return Reply(message=Message(cards=(card,)), close_form=False,
+                 form=forms.preview_form(draft, checked.campaign, checked.audience))
+
+
+@router.form(forms.PREVIEW)
+async def queue(req: Request) -> Reply:
+    campaign_ref, _, key = req.turn.ref.partition(":")
+    campaign_id = ref_id(campaign_ref, "campaign")
+    key = key if key.isalnum() and len(key) <= 40 else (req.turn.request_key or "")[:120] or None
+    values = req.turn.values
+    queued = await req.bank.run(
+        broadcasts.queue, req.member.id, campaign_id, str(values.get("title") or ""),
+        str(values.get("text") or ""), str(values.get("cta") or ""), client_key=key,
+    )
+    n = queued.audience
+    return say(Card(title="Broadcast queued",
+                    text=f"Queued for {n} participant{'s' if n != 1 else ''} of {queued.campaign.title}; "
+                         "delivery starts when the scheduler runs."),
+               forms.broadcast_card(queued.broadcast, queued.campaign))
+
+
+@router.command("report", "A campaign's impact in numbers (leads)", usage="report [campaign]",
+                audience="lead", details="Hours exchanged, exchanges completed, members by sector, "
+                                          "needs met and open, and the top skills. Without a campaign: all of them.")
+async def report(req: Request) -> Reply:
+    ref = req.turn.text.strip() or None
+    numbers = await req.bank.read(campaign_flow.report, req.member.id, ref)
+    sectors = " · ".join(f"{name} {count}" for name, count in sorted(numbers.members_by_sector.items()))
+    skills = " · ".join(f"{skill} ({count})" for skill, count in numbers.top_skills)
+    fields = (Field("Hours exchanged", format_minutes(numbers.minutes_exchanged)),
+              Field("Exchanges completed", str(numbers.exchanges_completed)),
+              Field("Members by sector", sectors or "none yet"),
+              Field("Needs met", str(numbers.needs_met)), Field("Needs open", str(numbers.needs_open)),
+              Field("Top skills", skills or "none yet"))
+    return say(Card(title=f"Report · {numbers.title}", fields=fields))

@@ -1,0 +1,160 @@
+"""Proactive messages to Teams members: on the stored conversation, or a new 1:1 chat in their tenant.
+
+429, 412, 502 and 504 are retried with exponential backoff and full jitter (honouring
+Retry-After); `403 BotNotInConversationRoster` marks the member unreachable on Teams, so we stop
+trying until they talk to the bot again. Every outcome is counted in `report`.
+"""
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import CloudAdapterBase, MessageFactory, TurnContext
+from botbuilder.schema import (
+    Activity,
+    Attachment,
+    ChannelAccount,
+    ConversationParameters,
+    ErrorResponseException,
+)
+
+from bot.teams.cards import CONTENT_TYPE, render_message
+from bot.teams.references import MEMBER, References, load_reference
+from bot.views import Message
+from core.members import Identity
+
+log = logging.getLogger(__name__)
+RETRYABLE = {429, 412, 502, 504}
+NOT_IN_ROSTER = "BotNotInConversationRoster"
+
+
+class Unreachable(Exception):
+    """The member can't be messaged on Teams (removed the bot, or never met it); permanent."""
+
+    permanent = True
+
+
+class TeamsSender:
+    """The notifier's Sender for platform "teams"."""
+
+    platform = "teams"
+
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, references: References,
+                 attempts: int = 5, base_delay: float = 0.5, max_delay: float = 30.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.adapter, self.app_id, self.references = adapter, app_id, references
+        self.attempts, self.base_delay, self.max_delay, self.sleep = attempts, base_delay, max_delay, sleep
+        self.report: Counter[str] = Counter()
+
+    async def send(self, identity: Identity, message: Message) -> str | None:
+        """Deliver each card of the message; returns the last activity id."""
+        return await self.send_to(identity.workspace_id, identity.user_id, message)
+
+    async def send_to(self, tenant: str, key: str, message: Message) -> str | None:
+        row = await self.references.store.get(MEMBER, tenant, key)
+        if row is None:
+            self.report["no_reference"] += 1
+            raise Unreachable(f"no Teams conversation known for {tenant}:{key}")
+        if row.unreachable_at is not None:
+            self.report["skipped_unreachable"] += 1
+            raise Unreachable(f"{tenant}:{key} removed the bot; waiting for them to come back")
+        sent = None
+        for activity in activities_for(message):
+            sent = await self._with_retries(row, activity)
+        self.report["sent"] += 1
+        return sent
+
+    async def _with_retries(self, row, activity: Activity) -> str | None:
+        for attempt in range(self.attempts):
+            try:
+                return await self._deliver(row, activity)
+            except ErrorResponseException as failure:
+                status, code = _status(failure), _code(failure)
+                if status == 403 and code == NOT_IN_ROSTER:
+                    await self._unreachable(row)
+                if status not in RETRYABLE or attempt == self.attempts - 1:
+                    self.report["failed"] += 1
+                    raise
+                self.report["retried"] += 1
+                await self.sleep(self._delay(attempt, failure))
+        raise AssertionError("unreachable")
+
+    async def _unreachable(self, row) -> None:
+        self.report["unreachable"] += 1
+        await self.references.store.mark_unreachable(row.tenant_id, row.key, self.references.clock.now())
+        self.references.forget(row.tenant_id, row.key)
+        raise Unreachable(f"{row.tenant_id}:{row.key} is not in the conversation roster")
+
+    def _delay(self, attempt: int, failure: ErrorResponseException) -> float:
+        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        retry_after = _retry_after(failure)
+        return min(self.max_delay, max(backoff, retry_after)) if retry_after is not None else backoff
+
+    async def _deliver(self, row, activity: Activity) -> str | None:
+        sent: list[str | None] = []
+
+        async def send(context: TurnContext) -> None:
+            response = await context.send_activity(activity)
+            sent.append(response.id if response else None)
+
+        if row.reference:
+            await self.adapter.continue_conversation(load_reference(row.reference), send, self.app_id)
+            return sent[-1] if sent else None
+        return await self._open_chat(row, send, sent)
+
+    async def _open_chat(self, row, send, sent: list) -> str | None:
+        """A new 1:1 chat with the member in their tenant; its reference is kept for next time."""
+
+        async def remember_then_send(context: TurnContext) -> None:
+            context.activity.from_property = ChannelAccount(id=row.user_id)
+            reference = TurnContext.get_conversation_reference(context.activity).serialize()
+            reference.pop("activityId", None)
+            await self.references.store.save(MEMBER, row.tenant_id, row.key, row.service_url,
+                                             self.references.clock.now(), user_id=row.user_id,
+                                             reference=reference)
+            await send(context)
+
+        parameters = ConversationParameters(
+            is_group=False, bot=ChannelAccount(id=self.app_id or "bot"),
+            members=[ChannelAccount(id=row.user_id)], tenant_id=row.tenant_id,
+            channel_data={"tenant": {"id": row.tenant_id}})
+        await self.adapter.create_conversation(self.app_id, remember_then_send, parameters,
+                                               channel_id="msteams", service_url=row.service_url)
+        return sent[-1] if sent else None
+
+
+def activities_for(message: Message) -> list[Activity]:
+    """One activity per card (each under 28 KB), with the summary for notifications."""
+    found = []
+    for card in render_message(message):
+        activity = MessageFactory.attachment(Attachment(content_type=CONTENT_TYPE, content=card))
+        activity.summary = message.summary
+        found.append(activity)
+    if message.attachment is not None:
+        found.append(MessageFactory.text(file_note(message.attachment.filename)))
+    return found
+
+
+def file_note(filename: str) -> str:
+    return (f"Your file {filename} is ready, but Teams can't receive files from Hexitime yet. "
+            "Use `history` here, or `export` in Slack or the console.")
+
+
+def _status(failure: ErrorResponseException) -> int | None:
+    return getattr(failure.response, "status_code", None)
+
+
+def _code(failure: ErrorResponseException) -> str | None:
+    error = getattr(failure, "error", None)
+    inner = getattr(error, "error", None)
+    return getattr(inner, "code", None)
+
+
+def _retry_after(failure: ErrorResponseException) -> float | None:
+    headers = getattr(failure.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After")) if headers.get("Retry-After") else None
+    except ValueError:
+        return None

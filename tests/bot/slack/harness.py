@@ -73,7 +73,7 @@ class Slack:
     async def command(self, user: User, text: str, channel: str = "C1") -> tuple[int, Any]:
         n = self._next()
         body = urlencode({
-            "token": "verification_token", "team_id": user.team, "team_domain": "test", "channel_id": channel,
+            "token": "verification_token", "team_id": user.own_team or user.team, "team_domain": "test", "channel_id": channel,
             "channel_name": "directmessage" if channel.startswith("D") else "general", "user_id": user.id,
             "user_name": user.name or user.id.lower(), "command": "/hexitime", "text": text,
             "api_app_id": "A1", "is_enterprise_install": "false",

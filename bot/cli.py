@@ -132,7 +132,7 @@ async def _console(settings: Settings, as_name: str | None, demo: bool) -> int:
         return NOT_YET
     from bot.bootstrap import bootstrap, close
 
-    services = await bootstrap(settings)
+    services = await bootstrap(settings, front_ends=False)
     try:
         result = run(services, as_name, demo)
         if inspect.isawaitable(result):
@@ -180,6 +180,40 @@ def _manifests(args: argparse.Namespace) -> int:
     written = slack_manifest.write(args.base_url, Path(args.out))
     print(f"wrote {written}")
     return 0
+
+
+async def _admin_grant_role(settings: Settings, identity: str, role: str) -> int:
+    """The first admins and leads of a deployment, named by platform identity."""
+    from core.bank import Bank
+    from core.clock import SystemClock
+    from core.members import Role
+    from core.members import parse_identity as split_identity
+    from storage.database import Database
+
+    role = role.strip().lower()
+    if role not in set(Role):
+        print(f"hexitime admin grant-role: ROLE is one of {', '.join(Role)}, not {role!r}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        bank = Bank(db.unit_of_work, SystemClock(), settings.rules())
+        member = await bank.run(_set_role, *split_identity(identity), role)
+    finally:
+        await db.dispose()
+    print(f"{identity} is now {role}: member #{member.id} ({member.display_name})")
+    return 0
+
+
+async def _set_role(ctx: Any, platform: str, workspace_id: str, user_id: str, role: str) -> Any:
+    """Admins via `bootstrap_admin`; leads and members by setting the role of the resolved member."""
+    from core import directory
+
+    if role == "admin":
+        return await directory.bootstrap_admin(ctx, platform, workspace_id, user_id)
+    member, _ = await directory.resolve(ctx, platform, workspace_id, user_id)
+    member.role = role
+    return member
 
 
 def _not_yet(what: str, hint: str = "") -> int:
@@ -234,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "manifests":
         return _manifests(args)
     if args.command == "admin":
-        return _not_yet("admin grant-role", " For now, list first admins in HEXITIME_ADMINS.")
+        return _run("admin grant-role", _admin_grant_role(settings, args.identity, args.role))
     raise AssertionError(args.command)
 
 

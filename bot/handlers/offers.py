@@ -15,8 +15,9 @@ from core.posts import Offer, OfferStatus
 
 PER_PAGE = 5
 STATUS_WORDS = {"pause": OfferStatus.PAUSED, "resume": OfferStatus.ACTIVE, "close": OfferStatus.CLOSED}
-DONE = {OfferStatus.PAUSED: "paused: nobody is matched with it until you resume it",
-        OfferStatus.ACTIVE: "active again", OfferStatus.CLOSED: "closed"}
+DONE = {OfferStatus.PAUSED: ("paused", "Nobody is matched with it until you resume it."),
+        OfferStatus.ACTIVE: ("active again", "It's suggested for needs that fit again."),
+        OfferStatus.CLOSED: ("closed", "Agreed exchanges go on; offer again whenever you have hours.")}
 
 
 @router.command("offer", "Offer hours: say what you can help with", usage="offer [title]",
@@ -107,7 +108,8 @@ async def _set_status(req: Request, status: str, raw: str, replace: bool = False
     offer_id = ref_id(raw, "offer")
     changed = await req.bank.run(marketplace.set_offer_status, req.member.id, offer_id, status)
     card = await req.bank.read(offer_card, changed, req.member.id, req.member.timezone)
-    done = Card(title=f"Offer #{changed.id} is {DONE[changed.status]}.")
+    word, more = DONE[OfferStatus(changed.status)]
+    done = Card(title=f"Your offer is {word}", text=more)
     return say(done, card, replace=replace)
 
 

@@ -32,7 +32,7 @@ class Services:
     mounts: list[Mount] = field(default_factory=list)
 
 
-async def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
+async def bootstrap(settings: Settings, clock: Clock | None = None, front_ends: bool = True) -> Services:
     """Open the database, migrate it to the latest schema and build the bank over it."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
@@ -48,7 +48,8 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Services:
     notifier = Dispatcher(bank)
     services = Services(settings=settings, db=db, bank=bank, clock=clock,
                         conversation=Conversation(bank, notifier), notifier=notifier)
-    install_front_ends(services)
+    if front_ends:
+        install_front_ends(services)
     return services
 
 

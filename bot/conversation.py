@@ -6,7 +6,7 @@ from typing import Protocol
 
 from bot.handlers import load
 from bot.turns import Request, Turn
-from bot.views import Button, Card, Notice, Reply, problem, say
+from bot.views import Button, Card, Message, Notice, Reply, problem
 from core import directory
 from core.bank import Bank
 from core.errors import DomainError
@@ -96,4 +96,7 @@ def _with_welcome(reply: Reply) -> Reply:
         buttons=(Button("Set up my profile", "profile.edit", style="primary"),
                  Button("How it works", "help.topic", "start")),
     )
-    return say(welcome, *reply.cards, private=reply.private, notices=reply.notices) if not reply.form else reply
+    if reply.form is not None:
+        return reply
+    message = Message(cards=(welcome, *reply.cards), attachment=reply.message.attachment)
+    return Reply(message=message, private=reply.private, notices=reply.notices)

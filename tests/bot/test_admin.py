@@ -38,7 +38,8 @@ async def disputed(bank, campaign: str | None = "biodiversity"):
 
 async def test_members_are_refused_admin_commands_and_nothing_changes(bank):
     convo = Conversation(bank)
-    mo, bob = await member(bank, "mo"), await member(bank, "bob")
+    await member(bank, "mo")
+    bob = await member(bank, "bob")
     for command, text in (("grant", "bob 2h thanks"), ("grant", ""), ("reverse", "1 oops"),
                           ("appoint", "bob admin"), ("appoint", "bob lead biodiversity"), ("disputes", "")):
         reply = await convo.handle(turn("mo", command=command, text=text))
@@ -188,3 +189,11 @@ async def test_campaign_leads_resolve_disputes_in_their_campaigns_only(bank):
     assert "Only an admin" in own.cards[-1].text
     for ref in ("9999", "x"):
         assert "can't find" in (await convo.handle(turn(action="dispute.resolve", ref=ref))).cards[-1].text
+
+
+async def test_help_explains_each_admin_command_to_admins(bank):
+    convo = Conversation(bank)
+    await member(bank, "ada", admin=True)
+    for word in ("grant", "reverse", "appoint", "disputes"):
+        reply = await convo.handle(turn(command="help", text=word))
+        assert reply.cards[-1].title == f"help {word}" and "Usage:" in reply.cards[-1].text, word

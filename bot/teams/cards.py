@@ -30,7 +30,7 @@ def adaptive_card(body: list[dict], actions: list[dict] | None = None, fallback:
     if actions:
         card["actions"] = actions
     if fallback:
-        card["fallbackText"] = fallback[:150]
+        card["fallbackText"] = inert(fallback, 150)
     card["msteams"] = {"width": "Full"}
     return card
 

@@ -94,17 +94,24 @@ class TeamsSender:
 
     async def _deliver(self, row, activity: Activity) -> str | None:
         sent: list[str | None] = []
+        failed: list[Exception] = []
 
         async def send(context: TurnContext) -> None:
-            response = await context.send_activity(activity)
-            sent.append(response.id if response else None)
+            try:  # the adapter's pipeline would swallow it; we need it to retry or give up
+                response = await context.send_activity(activity)
+                sent.append(response.id if response else None)
+            except Exception as failure:
+                failed.append(failure)
 
         if row.reference:
             await self.adapter.continue_conversation(load_reference(row.reference), send, self.app_id)
-            return sent[-1] if sent else None
-        return await self._open_chat(row, send, sent)
+        else:
+            await self._open_chat(row, send)
+        if failed:
+            raise failed[0]
+        return sent[-1] if sent else None
 
-    async def _open_chat(self, row, send, sent: list) -> str | None:
+    async def _open_chat(self, row, send) -> None:
         """A new 1:1 chat with the member in their tenant; its reference is kept for next time."""
 
         async def remember_then_send(context: TurnContext) -> None:
@@ -122,7 +129,6 @@ class TeamsSender:
             channel_data={"tenant": {"id": row.tenant_id}})
         await self.adapter.create_conversation(self.app_id, remember_then_send, parameters,
                                                channel_id="msteams", service_url=row.service_url)
-        return sent[-1] if sent else None
 
 
 def activities_for(message: Message) -> list[Activity]:

@@ -10,7 +10,10 @@ from aiohttp import web
 
 @dataclass
 class Sent:
-    """One call the bot made: its kind (send/reply/update/create), conversation and body."""
+    """One call the bot made: its kind, conversation and body.
+
+    Kinds: `reply` (to an activity the user sent), `send` (anything else: proactive), `update`, `create`.
+    """
 
     kind: str
     conversation_id: str
@@ -70,6 +73,7 @@ class FakeConnector:
     calls: list[Sent] = field(default_factory=list)
     failures: deque = field(default_factory=deque)
     attempts: int = 0
+    inbound: set[str] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     url: str = ""
 
@@ -105,7 +109,7 @@ class FakeConnector:
             error = {"error": {"code": failure.code or "Throttled", "message": "from the fake connector"}}
             return web.json_response(error, status=failure.status, headers=headers)
         body = await request.json()
-        kind = "reply" if "aid" in request.match_info else "send"
+        kind = "reply" if request.match_info.get("aid") in self.inbound else "send"
         activity_id = f"m{next(self._ids)}"
         self.calls.append(Sent(kind, request.match_info["cid"], body, activity_id))
         return web.json_response({"id": activity_id})

@@ -91,6 +91,7 @@ class Harness:
         return activity
 
     async def post(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
+        self.connector.inbound.add(activity.get("id", ""))
         async with self.session.post(f"{self.base}/api/messages", json=activity, headers=headers or {}) as resp:
             text = await resp.text()
             body = json.loads(text) if text else None

@@ -179,6 +179,13 @@ def _manifests(args: argparse.Namespace) -> int:
 
     written = slack_manifest.write(args.base_url, Path(args.out))
     print(f"wrote {written}")
+    if args.teams_app_id:
+        from bot.teams import manifest as teams_manifest
+
+        try:
+            print(f"wrote {teams_manifest.write(args.teams_app_id, args.base_url, Path(args.out))}")
+        except ValueError as bad:
+            print(f"Teams package not built: {bad}", file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,7 @@ import dataclasses
 from bot.dialogs import exchange_forms as forms
 from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
-from bot.handlers.common import first_arg_id, names, ref_id
+from bot.handlers.common import first_arg_id, local_day, names, ref_id
 from bot.turns import Request
 from bot.views import (
     DANGER,
@@ -57,7 +57,8 @@ async def exchange_card(ctx: Context, exchange: Exchange, viewer_id: int, timezo
     who = await names(ctx, {exchange.requester_id, exchange.helper_id})
     who[viewer_id] = "You"
     fields = [Field("Helper", who[exchange.helper_id]), Field("Receiving help", who[exchange.requester_id]),
-              Field("Agreed", format_minutes(exchange.minutes)), Field("Status", str(exchange.state))]
+              Field("Agreed", format_minutes(exchange.minutes)), Field("Status", str(exchange.state)),
+              Field("Proposed", local_day(exchange.created_at, timezone))]
     if exchange.logged_minutes is not None and exchange.state in (State.LOGGED, State.DISPUTED):
         fields.append(Field("Logged", f"{format_minutes(exchange.logged_minutes)} by {who[exchange.logged_by]}"))
     if exchange.posted_minutes is not None:
@@ -221,73 +222,49 @@ async def step_button(req: Request) -> Reply:
     return await step(req, name, ref_id(req.turn.ref, "exchange"), replace=True)
 
 
-def _id(req: Request, usage: str) -> int:
-    return first_arg_id(req, "exchange", usage)
+# word: (summary, usage, example, details, form opened when the value is left out)
+TYPED = {
+    "accept": ("Accept an exchange proposed to you", "accept <exchange>", "accept 12",
+               "Holds the hours until the session is confirmed. Same as the Accept button.", None),
+    "decline": ("Decline an exchange proposed to you", "decline <exchange>", "decline 12",
+                "Nothing is held; the other member is told.", None),
+    "cancel": ("Call off an exchange before hours are logged", "cancel <exchange>", "cancel 12",
+               "Either of you may cancel; held hours are released and the other member is told.", None),
+    "log": ("Log the time a session took", "log <exchange> <hours>", "log 12 1h30",
+            "Hours: 1.5, 1h30, 1h 30m, 90m or 1:30, up to the agreed time. The other member then confirms.",
+            forms.LOG),
+    "confirm": ("Confirm the hours the other member logged", "confirm <exchange>", "confirm 12",
+                "The hours move: the helper earns them, the other member spends them.", None),
+    "adjust": ("Correct the hours the other member logged", "adjust <exchange> <hours>", "adjust 12 45m",
+               "The other member then confirms the new time.", forms.ADJUST),
+    "dispute": ("Dispute logged hours", "dispute <exchange> <reason>", "dispute 12 we met for 30 minutes",
+                "A campaign lead or an admin resolves it; the hours stay held until then.", forms.DISPUTE),
+    "thank": ("Send a thank-you note after a confirmed exchange", "thank <exchange> <note>",
+              "thank 12 That was so useful!", f"Up to {forms.MAX_NOTE} characters, sent to the other member.",
+              forms.THANK),
+}
 
 
-def _rest(req: Request) -> str:
-    return req.turn.text.strip().partition(" ")[2].strip()
+def _typed(word: str):
+    """`log 12 1h30` and friends: the same step as the button; no value opens the form."""
+    _, usage, example, _, form_id = TYPED[word]
+
+    async def typed(req: Request) -> Reply:
+        exchange_id = first_arg_id(req, "exchange", example)
+        value = req.turn.text.strip().partition(" ")[2].strip()
+        if form_id is None:
+            return await step(req, word, exchange_id)
+        if not value:
+            return await open_form(req, form_id, exchange_id)
+        if word in ("log", "adjust"):
+            return await step(req, word, exchange_id, parse_minutes(value, req.bank.rules.session_cap_minutes))
+        return await step(req, word, exchange_id, value[:forms.MAX_REASON])
+    return typed
 
 
-@router.command("accept", "Accept an exchange proposed to you", usage="accept <exchange>",
-                details="Holds the hours until the session is confirmed. Same as the Accept button.")
-async def accept_command(req: Request) -> Reply:
-    return await step(req, "accept", _id(req, "accept 12"))
-
-
-@router.command("decline", "Decline an exchange proposed to you", usage="decline <exchange>",
-                details="Nothing is held; the other member is told.")
-async def decline_command(req: Request) -> Reply:
-    return await step(req, "decline", _id(req, "decline 12"))
-
-
-@router.command("cancel", "Call off an exchange before hours are logged", usage="cancel <exchange>",
-                details="Either of you may cancel; any held hours are released and the other member is told.")
-async def cancel_command(req: Request) -> Reply:
-    return await step(req, "cancel", _id(req, "cancel 12"))
-
-
-@router.command("log", "Log the time a session took", usage="log <exchange> <hours>",
-                details="e.g. `log 12 1h30`. Hours: 1.5, 1h30, 1h 30m, 90m or 1:30, up to the agreed time. "
-                        "The other member then confirms.")
-async def log_command(req: Request) -> Reply:
-    exchange_id, hours = _id(req, "log 12 1h30"), _rest(req)
-    if not hours:
-        return await open_form(req, forms.LOG, exchange_id)
-    return await step(req, "log", exchange_id, parse_minutes(hours, req.bank.rules.session_cap_minutes))
-
-
-@router.command("confirm", "Confirm the hours the other member logged", usage="confirm <exchange>",
-                details="The hours move: the helper earns them, the other member spends them.")
-async def confirm_command(req: Request) -> Reply:
-    return await step(req, "confirm", _id(req, "confirm 12"))
-
-
-@router.command("adjust", "Correct the hours the other member logged", usage="adjust <exchange> <hours>",
-                details="e.g. `adjust 12 45m`. The other member then confirms the new time.")
-async def adjust_command(req: Request) -> Reply:
-    exchange_id, hours = _id(req, "adjust 12 45m"), _rest(req)
-    if not hours:
-        return await open_form(req, forms.ADJUST, exchange_id)
-    return await step(req, "adjust", exchange_id, parse_minutes(hours, req.bank.rules.session_cap_minutes))
-
-
-@router.command("dispute", "Dispute logged hours", usage="dispute <exchange> <reason>",
-                details="A campaign lead or an admin resolves it; the hours stay held until then.")
-async def dispute_command(req: Request) -> Reply:
-    exchange_id, reason = _id(req, "dispute 12 we met for 30 minutes"), _rest(req)
-    if not reason:
-        return await open_form(req, forms.DISPUTE, exchange_id)
-    return await step(req, "dispute", exchange_id, reason[:forms.MAX_REASON])
-
-
-@router.command("thank", "Send a thank-you note after a confirmed exchange", usage="thank <exchange> <note>",
-                details=f"Up to {forms.MAX_NOTE} characters; the other member receives it.", aliases=("thanks",))
-async def thank_command(req: Request) -> Reply:
-    exchange_id, note = _id(req, "thank 12 That was so useful!"), _rest(req)
-    if not note:
-        return await open_form(req, forms.THANK, exchange_id)
-    return await step(req, "thank", exchange_id, note)
+for _word, (_summary, _usage, _example, _details, _) in TYPED.items():
+    router.command(_word, _summary, usage=_usage, details=f"e.g. `{_example}`. {_details}",
+                   aliases=("thanks",) if _word == "thank" else ())(_typed(_word))
 
 
 @router.action(*forms.FORM_IDS)

@@ -141,3 +141,12 @@ async def test_help_for_matches(chat, trio):
     alice, _, _ = trio
     shown = await chat.say(alice, "help", "matches")
     assert shown.cards[0].title == "help matches" and "Not for me" in shown.cards[0].text
+
+
+async def test_a_withdrawn_need_says_so_and_takes_no_proposals(chat, trio):
+    alice, bob, _ = trio
+    need_id, offer_id = await need_and_offer(chat, alice, bob)
+    await chat.say(alice, "needs", f"withdraw {need_id}")
+    assert (await chat.say(alice, "matches", f"need {need_id}")).cards[0].text == "This need is withdrawn."
+    assert "withdrawn now" in refusal(await chat.click(bob, "match.propose", f"{need_id}:{offer_id}"))
+    assert "withdrawn now" in refusal(await chat.click(bob, "need.help", str(need_id)))

@@ -45,10 +45,16 @@ class Listeners:
         finally:
             delivery.deferred.reset(token)
 
-    async def _after(self, turn: Turn, reply: Reply, client: AsyncWebClient) -> None:
+    async def _after(self, turn: Turn, reply: Reply, client: AsyncWebClient, redraw_home: bool = False) -> None:
+        """The file, if any; and Home redrawn when the change was made from it or by a form.
+
+        Slack sends app_home_opened every time Home is shown, so a change made
+        elsewhere appears the next time it is opened; redrawing after every turn
+        would double the work behind each ack under load (see docs/benchmarks.md).
+        """
         if reply.message.attachment is not None:
             await replies.send_file(client, turn.user_id, reply.message)
-        if reply.form is None:
+        if redraw_home and reply.form is None:
             await home.publish(client, self.conversation, turn)
 
     async def command(self, ack: Any, body: dict, client: AsyncWebClient, respond: Any) -> None:
@@ -86,7 +92,7 @@ class Listeners:
         elif reply.cards:
             info = replies.info_view(reply.message)
             await (client.views_push if in_modal else client.views_open)(trigger_id=trigger, view=info)
-        await self._after(turn, reply, client)
+        await self._after(turn, reply, client, redraw_home=view.get("type") == "home")
 
     async def submission(self, ack: Any, body: dict, client: AsyncWebClient) -> None:
         turn = turns.from_submission(body)
@@ -94,7 +100,7 @@ class Listeners:
         await ack(**replies.submission_ack(reply, body.get("view") or {}))
         if reply.form is None and reply.cards:
             await replies.post_private(client, turn.user_id, turn.channel_id, reply.message)
-        await self._after(turn, reply, client)
+        await self._after(turn, reply, client, redraw_home=True)
 
     async def home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home":
@@ -156,7 +162,6 @@ def register(app: AsyncApp, listeners: Listeners) -> AsyncApp:
     return app
 
 
-async def _failed(error: Exception, body: dict, respond: Any = None) -> BoltResponse:
-    """Whatever broke, Slack gets a 200 and the member a kind word, never a traceback."""
-    log.error("Slack listener failed: %s", error, exc_info=error)
-    return BoltResponse(status=200, body="")
+async def _failed(error: Exception, body: dict) -> None:
+    """Logged, never shown: a turn's own errors are already friendly replies; this is delivery failing."""
+    log.error("Slack listener failed after or outside a turn: %s", error, exc_info=error)

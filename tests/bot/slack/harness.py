@@ -102,7 +102,10 @@ class Slack:
             "trigger_id": f"{n}.222.trigger", "team": {"id": user.team, "domain": "test"},
             "enterprise": None, "is_enterprise_install": False, "actions": [action],
         }
-        if not (container or {}).get("type") == "view":
+        if (container or {}).get("type") == "view":
+            payload["view"] = {"id": container["view_id"], "type": container.get("view_type", "home"),
+                               "blocks": [], "private_metadata": "", "callback_id": "", "hash": "h"}
+        else:
             payload["channel"] = {"id": channel, "name": "general"}
             payload["response_url"] = f"{self.fake.url}/respond/a{n}"
         return payload

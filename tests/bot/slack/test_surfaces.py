@@ -33,8 +33,6 @@ async def test_slash_command_answers_in_the_ack_and_learns_the_member(slack):
         return await ctx.uow.members.by_identity("slack", "T1", "UALICE")
     found = await slack.services.bank.read(member)
     assert (found.display_name, found.timezone) == ("Alice S", "America/New_York")
-    await slack.settle()
-    assert slack.fake.last("views.publish")["user_id"] == "UALICE"
     assert slack.fake.invalid == []
 
 
@@ -135,6 +133,18 @@ async def test_app_home_is_published_on_open_and_events_are_handled_once(slack):
     assert status == 200
     await slack.settle()
     assert len(slack.fake.of("views.publish")) == 1
+
+    home = published[0]["view"]["blocks"]
+    post = button(home, "need.new")
+    status, _ = await slack.click(ALICE, post, container={"type": "view", "view_id": "VHOME"})
+    assert status == 200
+    await slack.settle()
+    assert slack.last_form()["callback_id"] == "need.post"  # a modal from Home
+    status, body = await slack.submit(ALICE, slack.last_form(), {"title": "Seed swap", "hours": "2h"})
+    assert body == {"response_action": "clear"}
+    await slack.settle()
+    assert len(slack.fake.of("views.publish")) == 2  # Home redrawn after the change
+    assert "Seed swap" in " ".join(texts(slack.fake.last("views.publish")["view"]))
     assert slack.fake.invalid == []
 
 

@@ -1,5 +1,6 @@
 """One turn in, one reply out: the same for the console, Slack and Teams."""
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Protocol
@@ -10,6 +11,7 @@ from bot.views import Button, Card, Message, Notice, Reply, problem
 from core import directory
 from core.bank import Bank
 from core.errors import DomainError
+from core.members import Member
 
 log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
@@ -41,10 +43,7 @@ class Conversation:
 
     async def handle(self, turn: Turn) -> Reply:
         try:
-            member, created = await self.bank.run(
-                directory.resolve, turn.platform, turn.workspace_id, turn.user_id,
-                turn.display_name, turn.timezone,
-            )
+            member, created = await self._member(turn)
             request = Request(turn=turn, member=member, bank=self.bank, first_contact=created)
             reply = await self._route(request)
         except DomainError as refusal:
@@ -56,6 +55,14 @@ class Conversation:
             reply = _with_welcome(reply)
         await self._deliver(reply.notices)
         return reply
+
+    async def _member(self, turn: Turn) -> tuple[Member, bool]:
+        member = await self.bank.read(directory.lookup, turn.platform, turn.workspace_id, turn.user_id)
+        if member is not None:
+            return member, False
+        return await self.bank.run(
+            directory.resolve, turn.platform, turn.workspace_id, turn.user_id, turn.display_name, turn.timezone
+        )
 
     async def _route(self, request: Request) -> Reply:
         turn = request.turn
@@ -99,4 +106,4 @@ def _with_welcome(reply: Reply) -> Reply:
     if reply.form is not None:
         return reply
     message = Message(cards=(welcome, *reply.cards), attachment=reply.message.attachment)
-    return Reply(message=message, private=reply.private, notices=reply.notices)
+    return dataclasses.replace(reply, message=message)

@@ -121,7 +121,7 @@ async def appoint_lead(ctx: Context, actor_id: int, ref: str | int, member_id: i
     return campaign
 
 
-async def donate(ctx: Context, member_id: int, target: str, minutes: int, key: str) -> str:
+async def donate(ctx: Context, member_id: int, target: str, minutes: int, key: str, reason: str = "") -> str:
     """Give hours to a campaign (by slug) or an organisation (by `org:slug`)."""
     payer = await transfers.account_of(ctx, AccountKind.MEMBER, member_id)
     if target.startswith("org:"):
@@ -132,7 +132,8 @@ async def donate(ctx: Context, member_id: int, target: str, minutes: int, key: s
     else:
         campaign = await find(ctx, target)
         account, name = await transfers.account_of(ctx, AccountKind.CAMPAIGN, campaign.id), campaign.title
-    await transfers.transfer(ctx, key, payer.id, account.id, minutes, f"donation to {name}")
+    why = (f"donation to {name}" + (f": {reason.strip()}" if reason.strip() else ""))[:300]
+    await transfers.transfer(ctx, key, payer.id, account.id, minutes, why)
     return name
 
 

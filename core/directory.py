@@ -13,6 +13,11 @@ from core.posts import clean_skills
 PROFILE_FIELDS = ("display_name", "organisation", "sector", "skills", "bio", "timezone")
 
 
+async def lookup(ctx: Context, platform: str, workspace_id: str, user_id: str) -> Member | None:
+    """A read-only first try, so returning members never queue behind writers."""
+    return await ctx.uow.members.by_identity(platform, workspace_id, user_id)
+
+
 async def resolve(
     ctx: Context, platform: str, workspace_id: str, user_id: str,
     display_name: str = "", timezone: str | None = None,

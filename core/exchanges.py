@@ -87,6 +87,8 @@ def require_state(exchange: Exchange, *allowed: State, when: datetime | None = N
     if exchange.state in DONE_WORDS:
         stamp = f" on {_day(exchange.closed_at)}" if exchange.closed_at else ""
         raise InvalidState(f"This exchange was already {DONE_WORDS[exchange.state]}{stamp}.")
+    if State.PROPOSED in allowed:
+        raise InvalidState("This exchange was already accepted; the hours are held.")
     raise InvalidState(_why_not(exchange))
 
 

@@ -160,8 +160,9 @@ async def donate_confirmed(req: Request) -> Reply:
     target = reader.text("target", required=True, limit=100, what="a campaign or organisation").lower()
     if reader.errors:
         return problem("That donation form was incomplete, so nothing moved. Start again with `donate`.")
+    reason = reader.text("reason", limit=200)
     key = _donation_key(req)
-    name = await req.bank.run(campaign_flow.donate, req.member.id, target, minutes, key)
+    name = await req.bank.run(campaign_flow.donate, req.member.id, target, minutes, key, reason)
     left = await req.bank.read(statements.balance, req.member.id)
     return say(Card(title="Thank you", text=f"You gave {format_minutes(minutes)} to {name}.",
                     fields=(Field("Your balance", format_minutes(left.balance)),),

@@ -21,7 +21,6 @@ from bot.views import (
     text,
 )
 from core import exchange_flow
-from core.errors import InvalidState
 from core.exchanges import Exchange, State, require_counterpart, require_party, require_state
 from core.minutes import format_minutes, parse_minutes
 from core.ports import Context
@@ -195,21 +194,9 @@ STEPS = {
 async def step(req: Request, name: str, exchange_id: int, *args: object, replace: bool = False) -> Reply:
     """Run one step as this member; the core refuses anyone else's exchange or a wrong state."""
     use_case, event = STEPS[name]
-    try:
-        exchange = await req.bank.run(use_case, exchange_id, req.member.id, *args)
-    except InvalidState:
-        if name == "accept":
-            await req.bank.read(_already_accepted, exchange_id, req.member.id)
-        raise
+    exchange = await req.bank.run(use_case, exchange_id, req.member.id, *args)
     reply = await req.bank.read(outcome, exchange, req.member.id, event, req.member.timezone)
     return dataclasses.replace(reply, replace=replace)
-
-
-async def _already_accepted(ctx: Context, exchange_id: int, member_id: int) -> None:
-    """A second click on Accept deserves "already accepted", not the next state's story."""
-    exchange = await _mine(ctx, exchange_id, member_id)
-    if exchange.state in (State.ACCEPTED, State.LOGGED, State.DISPUTED):
-        raise InvalidState(f"Exchange #{exchange.id} was already accepted; the hours are held.")
 
 
 async def _mine(ctx: Context, exchange_id: int, member_id: int) -> Exchange:

@@ -31,12 +31,22 @@ class Bank:
         self.clock = clock
         self.rules = rules
 
-    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Write: commit on success, roll back on any error, retry on a lost race."""
+    async def run(
+        self, use_case: Callable[..., Awaitable[T]], *args: Any,
+        then: Callable[[Context, T], Awaitable[None]] | None = None, **kwargs: Any,
+    ) -> T:
+        """Write: commit on success, roll back on any error, retry on a lost race.
+
+        `then` runs in the same transaction after the use case, e.g. to queue
+        the notifications the change causes, so both happen or neither does.
+        """
         for attempt in range(MAX_ATTEMPTS):
             try:
                 async with self.uow_factory() as uow:
-                    result = await use_case(Context(uow, self.clock.now(), self.rules), *args, **kwargs)
+                    ctx = Context(uow, self.clock.now(), self.rules)
+                    result = await use_case(ctx, *args, **kwargs)
+                    if then is not None:
+                        await then(ctx, result)
                     await uow.commit()
                     return result
             except TransientConflict:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.campaigns import Campaign, Organisation, Participation
@@ -110,6 +110,7 @@ class UnitOfWork(Protocol):
     organisations: Organisations
     dismissals: Dismissals
     broadcasts: "Broadcasts"
+    outbox: "Outbox"
 
     async def commit(self) -> None: ...
     async def flush(self) -> None: ...
@@ -120,6 +121,15 @@ class Broadcasts(Protocol):
     async def get(self, broadcast_id: int) -> Any | None: ...
     async def by_client_key(self, author_id: int, key: str) -> Any | None: ...
     async def for_campaign(self, campaign_id: int) -> list[Any]: ...
+
+
+class Outbox(Protocol):
+    """Rows of core.outbox.OutboxItem; claiming is the only way a worker takes one."""
+
+    async def add_if_new(self, item: Any) -> bool: ...
+    async def get(self, item_id: int) -> Any | None: ...
+    async def claim(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Any]: ...
+    async def counts(self, broadcast_id: int) -> dict[str, int]: ...
 
 
 @dataclass

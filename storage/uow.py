@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import TransientConflict
 from storage import repositories as repos
 from storage.broadcast_repo import BroadcastRepo
+from storage.outbox_store import OutboxRepo
 
 # PostgreSQL: serialization failure, deadlock, unique violation (a concurrent twin won).
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.organisations = repos.OrganisationRepo(session, locking)
         self.dismissals = repos.DismissalRepo(session, locking)
         self.broadcasts = BroadcastRepo(session, locking)
+        self.outbox = OutboxRepo(session, locking)
 
     async def __aenter__(self) -> "SqlUnitOfWork":
         return self

@@ -3,9 +3,11 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Integer, column, delete, func, insert, or_, select
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import matching
 from core.campaigns import Campaign, Organisation, Participation
 from core.exchanges import OPEN_STATES, Exchange, State
 from core.ledger import Account, Transfer, TransferKind
@@ -146,24 +148,61 @@ class _PostRepo(_Repo):
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def index_terms(self, post, terms: Sequence[str]) -> None:
+        """Replace the post's terms; long words cut to the column may meet, so each is kept once."""
         await self.session.execute(
             delete(tables.post_terms).where(
                 tables.post_terms.c.kind == self.kind, tables.post_terms.c.post_id == post.id
             )
         )
-        if terms:
-            rows = [{"kind": self.kind, "term": t[:80], "post_id": post.id, "weight": _weight(t)} for t in terms]
+        kept = dict.fromkeys(t[:80] for t in terms)
+        if kept:
+            rows = [{"kind": self.kind, "term": t, "post_id": post.id, "weight": _weight(t)} for t in kept]
             await self.session.execute(insert(tables.post_terms), rows)
 
-    def _hits(self, terms: Sequence[str]):
-        """Posts sharing skills or words; campaign terms only when nothing else is given."""
-        specific = [t for t in terms if not t.startswith("c:")] or list(terms)
-        pt = tables.post_terms.c
+    async def _hits(self, terms: Sequence[str], top: int | None, budget: int = 12_000,
+                    most_words: int = 12):
+        """Posts sharing `terms`, pre-ranked as `matching.score` counts, from at most `budget` index rows.
+
+        Rare terms are read whole; common ones (a word on half the posts) only for their newest
+        posts, a skill three times as many as a word (`matching.read_limits`), so a query costs
+        about the same at 100,000 posts as at 10,000 and a common skill still brings its
+        freshest holders. Only the `most_words` rarest words count: the score stops at a handful.
+        `top` keeps only the best, so the join with the posts stays small. None: nothing shares.
+        Plain SQL, as its shape changes with every post and building it must cost nothing.
+        """
+        wanted = list(dict.fromkeys(t[:80] for t in terms))
+        if not wanted:
+            return None
+        cap = 2 * budget // len(wanted) + 1  # enough to tell rare from common
+        counts = " , ".join(
+            f"(SELECT count(*) FROM (SELECT 1 FROM post_terms WHERE kind = :pt_kind AND term = :pt_{i} "
+            f"LIMIT :pt_cap) AS c{i}) AS n{i}" for i in range(len(wanted))
+        )
+        binds = {f"pt_{i}": t for i, t in enumerate(wanted)}
+        sizes = (await self.session.execute(
+            sql(f"SELECT {counts}").bindparams(pt_kind=self.kind, pt_cap=cap, **binds)
+        )).one()
+        found = sorted((n, t) for t, n in zip(wanted, sizes, strict=True) if n)
+        kept = [(n, t) for n, t in found if not t.startswith("w:")]
+        kept += [(n, t) for n, t in found if t.startswith("w:")][:most_words]
+        if not kept:
+            return None
+        limits = matching.read_limits([(n if n < cap else None, matching.term_points(t)) for n, t in kept], budget)
+        windows = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT post_id, {0 if t.startswith('w:') else matching.term_points(t)} AS strong, "
+            f"{int(t.startswith('w:'))} AS word FROM post_terms WHERE kind = :pt_kind AND term = :pt_{i} "
+            f"ORDER BY post_id DESC LIMIT :pt_limit_{i}) AS w{i}" for i, (_, t) in enumerate(kept)
+        )
+        query = (
+            f"SELECT post_id, SUM(strong) + CASE WHEN SUM(word) > {matching.MAX_WORDS} "
+            f"THEN {matching.MAX_WORDS} ELSE SUM(word) END AS hits FROM ({windows}) AS windows "
+            "GROUP BY post_id" + ("" if top is None else " ORDER BY hits DESC, post_id DESC LIMIT :pt_top")
+        )
+        binds = {f"pt_{i}": t for i, (_, t) in enumerate(kept)}
+        binds |= {f"pt_limit_{i}": n for i, n in enumerate(limits)} | ({} if top is None else {"pt_top": top})
         return (
-            select(pt.post_id, func.sum(pt.weight).label("hits"))
-            .where(pt.kind == self.kind, pt.term.in_([t[:80] for t in specific]))
-            .group_by(pt.post_id)
-            .subquery()
+            sql(query).bindparams(pt_kind=self.kind, **binds)
+            .columns(column("post_id", Integer), column("hits", Integer)).subquery("hits")
         )
 
     def _filtered(self, query, owner_id, campaign_id, skill, text, status):
@@ -183,7 +222,7 @@ class _PostRepo(_Repo):
 
 
 def _weight(term: str) -> int:
-    return {"s": 3, "c": 2}.get(term[0], 1)
+    return matching.term_points(term)
 
 
 class NeedRepo(_PostRepo):
@@ -198,13 +237,21 @@ class NeedRepo(_PostRepo):
         return await self._list(query.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit).offset(offset))
 
     async def candidates(self, terms: Sequence[str], exclude_owner: int, limit: int) -> list[Need]:
-        hits = self._hits(terms)
-        query = (
-            select(Need).join(hits, hits.c.post_id == Need.id)
-            .where(Need.status == NeedStatus.OPEN, Need.owner_id != exclude_owner)
-            .order_by(hits.c.hits.desc(), Need.id.desc()).limit(limit)
-        )
-        return await self._list(query)
+        """Open needs sharing terms, best pre-ranked first; never the asker's own."""
+        found: list[Need] = []
+        for top in (4 * limit, None):  # the best few usually suffice; else every hit read
+            hits = await self._hits(terms, top)
+            if hits is None:
+                return []
+            query = (
+                select(Need).join(hits, hits.c.post_id == Need.id)
+                .where(Need.status == NeedStatus.OPEN, Need.owner_id != exclude_owner)
+                .order_by(hits.c.hits.desc(), Need.id.desc()).limit(limit)
+            )
+            found = await self._list(query)
+            if len(found) >= limit:
+                break
+        return found
 
     async def expired(self, now: datetime, limit: int) -> list[Need]:
         query = select(Need).where(Need.status == NeedStatus.OPEN, Need.expires_at <= now)
@@ -224,14 +271,22 @@ class OfferRepo(_PostRepo):
         return await self._list(query.order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit).offset(offset))
 
     async def candidates(self, terms: Sequence[str], exclude_owner: int, limit: int) -> list[Offer]:
-        hits = self._hits(terms)
-        query = (
-            select(Offer).join(hits, hits.c.post_id == Offer.id)
-            .where(Offer.status == OfferStatus.ACTIVE, Offer.owner_id != exclude_owner,
-                   Offer.minutes > Offer.minutes_committed)
-            .order_by(hits.c.hits.desc(), Offer.id.desc()).limit(limit)
-        )
-        return await self._list(query)
+        """Active offers with hours left sharing terms, best pre-ranked first; never the asker's own."""
+        found: list[Offer] = []
+        for top in (4 * limit, None):  # the best few usually suffice; else every hit read
+            hits = await self._hits(terms, top)
+            if hits is None:
+                return []
+            query = (
+                select(Offer).join(hits, hits.c.post_id == Offer.id)
+                .where(Offer.status == OfferStatus.ACTIVE, Offer.owner_id != exclude_owner,
+                       Offer.minutes > Offer.minutes_committed)
+                .order_by(hits.c.hits.desc(), Offer.id.desc()).limit(limit)
+            )
+            found = await self._list(query)
+            if len(found) >= limit:
+                break
+        return found
 
 
 class ExchangeRepo(_Repo):

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import TransientConflict
 from storage import repositories as repos
 from storage.broadcast_repo import BroadcastRepo
+from storage.nudge_store import NudgeRepo
 from storage.outbox_store import OutboxRepo
 
 # PostgreSQL: serialization failure, deadlock, unique violation (a concurrent twin won).
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.dismissals = repos.DismissalRepo(session, locking)
         self.broadcasts = BroadcastRepo(session, locking)
         self.outbox = OutboxRepo(session, locking)
+        self.nudges = NudgeRepo(session, locking)
 
     async def __aenter__(self) -> "SqlUnitOfWork":
         return self

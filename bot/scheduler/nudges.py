@@ -1,0 +1,100 @@
+"""Nudge and digest cards, and the two jobs the scheduler runs: the nudge scan and the digests.
+
+The core decides who is nudged and when; this module only says it, in neutral
+cards with snooze and stop buttons, encoded for the outbox.
+"""
+
+import os
+
+from bot.viewcodec import encode
+from bot.views import PRIMARY, Button, Card, Field, Message
+from core import nudges
+from core.minutes import format_minutes
+from core.nudges import CampaignWeek, Nudge, NudgeSettings
+
+# kind → (title, text); {title} is the need's or exchange's title, {hours} its time, {id} its number.
+WORDS = {
+    "refine": ("Your need is still looking for a helper",
+               "“{title}” has been open a while without a match. Could you refine it: clearer skills, "
+               "a smaller ask, or a few more words about what a session would involve?"),
+    "help": ("Can you help?",
+             "“{title}” ({hours}) in one of your campaigns is looking for a helper, and your offer "
+             "looks like a good fit."),
+    "proposal": ("A proposal is waiting for your answer",
+                 "Exchange #{id}, “{title}” ({hours}), is waiting for you to accept or decline."),
+    "session": ("How did the session go?",
+                "Exchange #{id}, “{title}”, was agreed a while ago and no time is logged yet. Log the "
+                "hours once you've met, or cancel if it's off."),
+    "confirm": ("Hours waiting for your confirmation",
+                "Time was logged for exchange #{id}, “{title}”. Please confirm it, or adjust it if it's "
+                "not right; unanswered logs are confirmed automatically after the deadline."),
+    "hold": ("Held hours about to expire",
+             "The {hours} held for exchange #{id}, “{title}”, expire soon. Log the session, or the "
+             "hours go back."),
+}
+ACTIONS = {
+    "refine": (("See matches", "matches.need"),),
+    "help": (("I can help", "need.help"),),
+    "proposal": (("Accept", "exchange.accept"), ("Decline", "exchange.decline")),
+    "session": (("Log hours", "exchange.log"), ("Cancel", "exchange.cancel")),
+    "confirm": (("Confirm", "exchange.confirm"), ("Adjust", "exchange.adjust")),
+    "hold": (("Log hours", "exchange.log"),),
+}
+
+
+def nudge_card(nudge: Nudge) -> Card:
+    """One nudge: what is waiting, the step that answers it, and snooze/stop."""
+    title, body = WORDS[nudge.kind]
+    text = body.format(title=nudge.title or f"#{nudge.subject_id}", hours=format_minutes(nudge.minutes),
+                       id=nudge.subject_id)
+    actions = tuple(Button(label, action, str(nudge.subject_id), PRIMARY if i == 0 else "default")
+                    for i, (label, action) in enumerate(ACTIONS[nudge.kind]))
+    stops = (Button("Snooze 3 days", "nudge.snooze", f"{nudge.kind}:{nudge.item}"),
+             Button("Stop these nudges", "nudge.stop", nudges.PREFERENCE.get(nudge.kind, nudge.kind)))
+    return Card(title=("Reminder: " if nudge.n > 1 else "") + title, text=text, buttons=actions + stops,
+                note="Quiet hours and which nudges you get: `settings`.")
+
+
+def digest_card(weeks: tuple[CampaignWeek, ...]) -> Card:
+    """The week in each of the member's campaigns, in one card."""
+    fields = tuple(Field(week.title, _week_line(week)) for week in weeks)
+    return Card(title="Your campaigns this week", fields=fields,
+                buttons=(Button("See open needs", "needs.page", "0", PRIMARY),
+                         Button("Stop the digest", "nudge.stop", "digest")),
+                note="Sent on Monday mornings. Change it in `settings`.")
+
+
+def _week_line(week: CampaignWeek) -> str:
+    needs = f"{week.new_needs} new need{'s' if week.new_needs != 1 else ''}"
+    thanks = f"{week.thanks} thank-you note{'s' if week.thanks != 1 else ''}"
+    return f"{needs} · {format_minutes(week.minutes)} exchanged · {thanks}"
+
+
+def render_nudge(nudge: Nudge) -> dict:
+    return encode(Message(cards=(nudge_card(nudge),)))
+
+
+def render_digest(weeks: tuple[CampaignWeek, ...]) -> dict:
+    return encode(Message(cards=(digest_card(weeks),)))
+
+
+def settings_of(services) -> NudgeSettings:
+    """From the service's settings if they carry nudge settings, else HEXITIME_NUDGE_* variables."""
+    found = getattr(services.settings, "nudges", None)
+    return found if isinstance(found, NudgeSettings) else NudgeSettings.from_env(os.environ)
+
+
+def settings_of_bank(bank) -> NudgeSettings:
+    """For handlers, which see the bank but not the services."""
+    found = getattr(bank, "nudge_settings", None)
+    return found if isinstance(found, NudgeSettings) else NudgeSettings.from_env(os.environ)
+
+
+async def scan(services) -> int:
+    """Queue the nudges that are due now; returns how many were queued."""
+    return await services.bank.run(nudges.scan, settings_of(services), render_nudge)
+
+
+async def digest(services) -> int:
+    """Queue this week's digest for members whose Monday morning it is."""
+    return await services.bank.run(nudges.digest, settings_of(services), render_digest)

@@ -1,0 +1,253 @@
+"""The nudge scan and the weekly digest: who is nudged about what, and when.
+
+Candidates come from storage in bulk (one query per kind); the policy in
+`core.nudge_policy` decides per member; what is due becomes outbox rows with
+unique keys, so two scans at once queue nothing twice.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+
+from core import directory
+from core.errors import InvalidInput
+from core.members import NUDGE_KINDS, Member
+from core.nudge_policy import NudgeLimits, decide, next_waking_moment, zone
+from core.outbox import OutboxItem
+from core.ports import Context
+
+# Scan order is priority order: a member hears about the most pressing item first.
+KINDS = ("confirm", "proposal", "hold", "session", "refine", "help")
+PREFERENCE = {"refine": "match", "help": "match"}  # the settings switch each kind obeys
+SUBJECTS = ("need", "exchange")
+
+
+@dataclass(frozen=True)
+class NudgeSettings:
+    """Every threshold is a setting (HEXITIME_NUDGE_* in the environment)."""
+
+    need_open: timedelta = timedelta(days=7)
+    proposal_unanswered: timedelta = timedelta(hours=48)
+    session_unlogged: timedelta = timedelta(days=3)
+    confirm_waiting: timedelta = timedelta(days=2)
+    hold_expiring: timedelta = timedelta(days=3)
+    reminder_after: timedelta = timedelta(days=3)
+    snooze: timedelta = timedelta(days=3)
+    helpers_per_need: int = 3
+    per_member_per_scan: int = 1
+    digest_from_hour: int = 8
+    digest_until_hour: int = 12
+    limits: NudgeLimits = field(default_factory=NudgeLimits)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "NudgeSettings":
+        """HEXITIME_NUDGE_<FIELD> overrides: durations in hours, counts as integers."""
+        found: dict = {}
+        for spec in fields(cls):
+            raw = env.get(f"HEXITIME_NUDGE_{spec.name.upper()}")
+            if raw is None or spec.name == "limits":
+                continue
+            is_span = isinstance(getattr(cls(), spec.name), timedelta)
+            found[spec.name] = timedelta(hours=float(raw)) if is_span else int(raw)
+        limits = NudgeLimits(
+            weekly_cap=int(env.get("HEXITIME_NUDGE_WEEKLY_CAP", NudgeLimits.weekly_cap)),
+            ignored_before_backoff=int(env.get("HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF",
+                                               NudgeLimits.ignored_before_backoff)),
+            backoff=timedelta(days=float(env.get("HEXITIME_NUDGE_BACKOFF_DAYS", 14))),
+        )
+        return cls(**found, limits=limits)
+
+    def cutoff(self, kind: str, now: datetime) -> datetime:
+        """Items older than this are due; for holds, those expiring before it."""
+        if kind == "hold":
+            return now + self.hold_expiring
+        span = {"refine": self.need_open, "help": self.need_open, "proposal": self.proposal_unanswered,
+                "session": self.session_unlogged, "confirm": self.confirm_waiting}[kind]
+        return now - span
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """One nudge for one member about one item; `n` is 1, or 2 for the one reminder."""
+
+    kind: str
+    subject: str
+    subject_id: int
+    member_id: int
+    n: int
+    title: str = ""
+    minutes: int = 0
+
+    @property
+    def item(self) -> str:
+        return f"{self.subject}-{self.subject_id}"
+
+    @property
+    def key(self) -> str:
+        return f"nudge:{self.kind}:{self.item}:{self.member_id}:{self.n}"
+
+
+@dataclass(frozen=True)
+class CampaignWeek:
+    """What happened in one campaign over the last seven days."""
+
+    campaign_id: int
+    title: str
+    new_needs: int = 0
+    minutes: int = 0
+    thanks: int = 0
+
+
+@dataclass
+class Stats:
+    """A member's recent nudges, as the policy needs them."""
+
+    sent_this_week: int = 0
+    ignored_in_a_row: int = 0
+    last_sent_at: datetime | None = None
+
+
+Render = Callable[[Nudge], dict]
+RenderDigest = Callable[[tuple[CampaignWeek, ...]], dict]
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of this week: the weekly cap counts from here."""
+    return (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def member_stats(history: Iterable, acks: Mapping[int, datetime], now: datetime) -> dict[int, Stats]:
+    """From (member_id, at, acted_at) rows: sent this week, ignored in a row, last sent."""
+    start, stats, answered = week_start(now), {}, set()
+    for member_id, at, acted_at in sorted(history, key=lambda row: row[1], reverse=True):
+        entry = stats.setdefault(member_id, Stats(last_sent_at=at))
+        entry.sent_this_week += at >= start
+        ack = acks.get(member_id)
+        if acted_at is not None or (ack is not None and ack >= at):
+            answered.add(member_id)  # the run of ignored nudges stops here
+        elif member_id not in answered:
+            entry.ignored_in_a_row += 1
+    return stats
+
+
+async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
+    """Queue every nudge that is due and allowed now; returns how many were queued."""
+    await ctx.uow.nudges.lock()
+    await ctx.uow.nudges.settle(ctx.now)
+    snoozed = await ctx.uow.nudges.snoozed(ctx.now)
+    history = await ctx.uow.nudges.history(ctx.now - settings.limits.backoff - timedelta(days=21))
+    stats = member_stats(history, await ctx.uow.nudges.acks(), ctx.now)
+    chosen: list[Nudge] = []
+    per_member: dict[int, int] = {}
+    for kind in KINDS:
+        reminder = ctx.now - settings.reminder_after if kind != "help" else None
+        rows = await ctx.uow.nudges.due(kind, ctx.now, settings.cutoff(kind, ctx.now), reminder,
+                                        settings.helpers_per_need)
+        for row in rows:
+            nudge = Nudge(kind, row.subject, row.subject_id, row.member_id, row.sent + 1, row.title or "",
+                          row.minutes or 0)
+            if nudge.n > 2 or (row.member_id, kind, row.subject, row.subject_id) in snoozed:
+                continue
+            if per_member.get(nudge.member_id, 0) >= settings.per_member_per_scan:
+                continue
+            entry = stats.setdefault(nudge.member_id, Stats())
+            if not _allowed(_member(row), kind, ctx.now, entry, settings):
+                continue
+            chosen.append(nudge)
+            per_member[nudge.member_id] = per_member.get(nudge.member_id, 0) + 1
+            entry.sent_this_week += 1
+            entry.ignored_in_a_row += 1
+            entry.last_sent_at = ctx.now
+    items = [_outbox(nudge.member_id, "nudge", nudge.key, render(nudge), ctx.now) for nudge in chosen]
+    return await ctx.uow.nudges.queue(items, chosen)
+
+
+def _allowed(member: Member, kind: str, now: datetime, entry: Stats, settings: NudgeSettings) -> bool:
+    verdict = decide(member, PREFERENCE.get(kind, kind), now, entry.sent_this_week, entry.ignored_in_a_row,
+                     entry.last_sent_at, settings.limits)
+    return verdict.send
+
+
+def _member(row) -> Member:
+    return Member(display_name="", timezone=row.timezone, preferences=row.preferences or {},
+                  forgotten_at=row.forgotten_at, id=row.member_id)
+
+
+def _outbox(member_id: int, kind: str, key: str, payload: dict, now: datetime) -> OutboxItem:
+    return OutboxItem(dedupe_key=key, member_id=member_id, kind=kind, payload=payload,
+                      next_attempt_at=now, created_at=now)
+
+
+async def digest(ctx: Context, settings: NudgeSettings, render: RenderDigest) -> int:
+    """On each member's local Monday morning, one digest of their campaigns' week."""
+    weeks = {week.campaign_id: week for week in await ctx.uow.nudges.campaign_weeks(ctx.now - timedelta(days=7))}
+    campaigns: dict[int, list[int]] = {}
+    members: dict[int, Member] = {}
+    for row in await ctx.uow.nudges.digest_recipients():
+        if row.campaign_id in weeks:
+            campaigns.setdefault(row.member_id, []).append(row.campaign_id)
+            members[row.member_id] = _member(row)
+    windows = _digest_windows(ctx.now, {m.timezone for m in members.values()}, settings)
+    payloads: dict[tuple[int, ...], dict] = {}
+    items = []
+    for member_id, ids in campaigns.items():
+        member = members[member_id]
+        week = windows.get(member.timezone)
+        if week is None or not _wants_digest(member) or next_waking_moment(member, ctx.now) > ctx.now:
+            continue
+        key = tuple(sorted(ids))
+        if key not in payloads:
+            payloads[key] = render(tuple(weeks[cid] for cid in key))
+        items.append(_outbox(member_id, "digest", f"digest:{member_id}:{week}", payloads[key], ctx.now))
+    return await ctx.uow.nudges.queue(items, [None] * len(items))
+
+
+def _digest_windows(now: datetime, zones: set[str], settings: NudgeSettings) -> dict[str, str]:
+    """Time zones where it is Monday morning now, each with its local ISO week."""
+    found = {}
+    for name in zones:
+        local = now.astimezone(zone(name))
+        if local.weekday() == 0 and settings.digest_from_hour <= local.hour < settings.digest_until_hour:
+            year, week, _ = local.isocalendar()
+            found[name] = f"{year}-W{week:02d}"
+    return found
+
+
+def _wants_digest(member: Member) -> bool:
+    return member.forgotten_at is None and member.wants("digest") and member.preferences.get("digest", True)
+
+
+def parse_item(ref: str) -> tuple[str, str, int]:
+    """`refine:need-5` from a snooze button → ("refine", "need", 5); anything else is refused."""
+    kind, _, item = (ref or "").partition(":")
+    subject, _, number = item.partition("-")
+    if kind not in KINDS or subject not in SUBJECTS or not number.isdigit() or len(number) > 12:
+        raise InvalidInput("That snooze button is out of date; nothing was changed.")
+    return kind, subject, int(number)
+
+
+async def snooze(ctx: Context, member_id: int, ref: str, settings: NudgeSettings) -> datetime:
+    """No more nudges about this item for this member for a while; returns until when."""
+    kind, subject, subject_id = parse_item(ref)
+    until = ctx.now + settings.snooze
+    await ctx.uow.nudges.snooze(member_id, kind, subject, subject_id, until)
+    await ctx.uow.nudges.acknowledge(member_id, ctx.now)
+    return until
+
+
+async def stop(ctx: Context, member_id: int, kind: str) -> Member:
+    """Turn one kind of nudge off (`match`, `proposal`, …, `digest`) in the member's settings."""
+    kind = PREFERENCE.get(kind, kind)
+    if kind not in NUDGE_KINDS:
+        raise InvalidInput("That stop button is out of date; change nudges in `settings` instead.")
+    member = await directory.get(ctx, member_id)
+    prefs: dict = {"nudges": {**member.preferences.get("nudges", {}), kind: False}}
+    if kind == "digest":
+        prefs["digest"] = False
+    await ctx.uow.nudges.acknowledge(member_id, ctx.now)
+    return await directory.set_preferences(ctx, member_id, **prefs)
+
+
+async def acknowledge(ctx: Context, member_id: int) -> None:
+    """The member answered us: their run of ignored nudges ends (call on any turn of theirs)."""
+    await ctx.uow.nudges.acknowledge(member_id, ctx.now)

@@ -1,0 +1,266 @@
+"""Nudge tables and the set-based queries that find who is due a nudge."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.exchanges import OPEN_STATES, State
+from core.nudges import CampaignWeek
+from core.outbox import Delivery, OutboxItem
+from storage.outbox_store import outbox
+from storage.tables import (
+    UTCDateTime,
+    campaigns,
+    exchanges,
+    members,
+    metadata,
+    needs,
+    offers,
+    participations,
+)
+from storage.tables import post_terms as terms
+from storage.tables import transfers as holds
+
+nudge_log = Table(
+    "nudge_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", ForeignKey("members.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("subject", String(20), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("acted_at", UTCDateTime),
+    UniqueConstraint("member_id", "kind", "subject", "subject_id", "n"),
+    Index("ix_nudge_log_item", "kind", "subject", "subject_id"),
+    Index("ix_nudge_log_at", "at"),
+)
+nudge_snoozes = Table(
+    "nudge_snoozes", metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("subject", String(20), primary_key=True),
+    Column("subject_id", Integer, primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+)
+nudge_acks = Table(
+    "nudge_acks", metadata,
+    Column("member_id", ForeignKey("members.id"), primary_key=True),
+    Column("acted_at", UTCDateTime, nullable=False),
+)
+SCAN_LOCK = 7_240_801  # PostgreSQL advisory lock id: one scan at a time keeps caps exact
+CHUNK = 500
+ex = exchanges.c
+
+
+class NudgeRepo:
+    """Candidates per kind in one query each; queued rows written in bulk, never twice."""
+
+    def __init__(self, session, locking: bool) -> None:
+        self.session = session
+        self.locking = locking
+
+    def _insert(self, table):
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    async def lock(self) -> None:
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCAN_LOCK})
+
+    async def settle(self, now: datetime) -> None:
+        """A nudge whose item moved on after it was sent counts as answered, not ignored."""
+        log = nudge_log.c
+        moved = {
+            "exchange": exists().where(ex.id == log.subject_id, ex.updated_at > log.at),
+            "need": or_(exists().where(needs.c.id == log.subject_id, needs.c.updated_at > log.at),
+                        exists().where(ex.need_id == log.subject_id, ex.helper_id == log.member_id,
+                                       ex.created_at > log.at)),
+        }
+        for subject, moved_on in moved.items():
+            await self.session.execute(
+                update(nudge_log).where(log.acted_at.is_(None), log.subject == subject, moved_on)
+                .values(acted_at=now).execution_options(synchronize_session=False))
+
+    async def due(self, kind: str, now: datetime, cutoff: datetime, reminder_before: datetime | None,
+                  top: int) -> list:
+        """Items of this kind due for (member, item), with how many nudges each already had."""
+        base = _BASES[kind](now, cutoff, top).subquery("base")
+        log = nudge_log.c
+        sent = (select(log.member_id, log.subject, log.subject_id, func.count().label("sent"),
+                       func.max(log.at).label("last_at"))
+                .where(log.kind == kind).group_by(log.member_id, log.subject, log.subject_id).subquery("sent"))
+        again = and_(sent.c.sent < 2, sent.c.last_at <= reminder_before) if reminder_before else False
+        query = (
+            select(base.c.member_id, base.c.subject, base.c.subject_id, base.c.title, base.c.minutes,
+                   func.coalesce(sent.c.sent, 0).label("sent"), members.c.timezone, members.c.preferences,
+                   members.c.forgotten_at)
+            .select_from(base.join(members, members.c.id == base.c.member_id).outerjoin(
+                sent, and_(sent.c.member_id == base.c.member_id, sent.c.subject == base.c.subject,
+                           sent.c.subject_id == base.c.subject_id)))
+            .where(members.c.forgotten_at.is_(None), or_(sent.c.sent.is_(None), again))
+            .order_by(base.c.subject_id, base.c.member_id)
+        )
+        return list(await self.session.execute(query))
+
+    async def history(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
+        log = nudge_log.c
+        rows = await self.session.execute(select(log.member_id, log.at, log.acted_at).where(log.at >= since))
+        return [tuple(row) for row in rows]
+
+    async def acks(self) -> dict[int, datetime]:
+        return dict(tuple(row) for row in await self.session.execute(select(nudge_acks)))
+
+    async def snoozed(self, now: datetime) -> set[tuple[int, str, str, int]]:
+        c = nudge_snoozes.c
+        rows = await self.session.execute(select(c.member_id, c.kind, c.subject, c.subject_id).where(c.until > now))
+        return {tuple(row) for row in rows}
+
+    async def queue(self, items: Sequence[OutboxItem], nudges: Sequence) -> int:
+        """Outbox rows whose keys are new, and a log row for each nudge among them."""
+        queued: set[str] = set()
+        rows = [_row(item) for item in items]
+        for start in range(0, len(rows), CHUNK):
+            statement = (self._insert(outbox).values(rows[start:start + CHUNK])
+                         .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(outbox.c.dedupe_key))
+            queued.update((await self.session.execute(statement)).scalars())
+        logs = [dict(member_id=n.member_id, kind=n.kind, subject=n.subject, subject_id=n.subject_id, n=n.n,
+                     at=item.created_at)
+                for item, n in zip(items, nudges, strict=True) if n is not None and item.dedupe_key in queued]
+        for start in range(0, len(logs), CHUNK):
+            await self.session.execute(self._insert(nudge_log).values(logs[start:start + CHUNK])
+                                       .on_conflict_do_nothing())
+        return len(queued)
+
+    async def snooze(self, member_id: int, kind: str, subject: str, subject_id: int, until: datetime) -> None:
+        statement = self._insert(nudge_snoozes).values(member_id=member_id, kind=kind, subject=subject,
+                                                       subject_id=subject_id, until=until)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["member_id", "kind", "subject", "subject_id"], set_={"until": until}))
+
+    async def acknowledge(self, member_id: int, now: datetime) -> None:
+        statement = self._insert(nudge_acks).values(member_id=member_id, acted_at=now)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["member_id"], set_={"acted_at": now}))
+
+    async def digest_recipients(self) -> list:
+        query = (
+            select(participations.c.member_id, participations.c.campaign_id, members.c.timezone,
+                   members.c.preferences, members.c.forgotten_at)
+            .join(members, members.c.id == participations.c.member_id)
+            .join(campaigns, campaigns.c.id == participations.c.campaign_id)
+            .where(campaigns.c.status == "active", members.c.forgotten_at.is_(None))
+        )
+        return list(await self.session.execute(query))
+
+    async def campaign_weeks(self, since: datetime) -> list[CampaignWeek]:
+        """Per active campaign: needs posted, minutes confirmed and thank-you notes since `since`."""
+        new = dict(tuple(row) for row in await self.session.execute(
+            select(needs.c.campaign_id, func.count()).where(needs.c.created_at >= since)
+            .group_by(needs.c.campaign_id)))
+        thanked = case((or_(ex.requester_thanks != "", ex.helper_thanks != ""), 1), else_=0)
+        done = {row[0]: (row[1] or 0, row[2] or 0) for row in await self.session.execute(
+            select(ex.campaign_id, func.sum(ex.posted_minutes), func.sum(thanked))
+            .where(ex.state == State.CONFIRMED, ex.closed_at >= since).group_by(ex.campaign_id))}
+        rows = await self.session.execute(select(campaigns.c.id, campaigns.c.title)
+                                          .where(campaigns.c.status == "active").order_by(campaigns.c.id))
+        return [CampaignWeek(cid, title, new.get(cid, 0), *done.get(cid, (0, 0))) for cid, title in rows]
+
+
+def _row(item: OutboxItem) -> dict:
+    return dict(dedupe_key=item.dedupe_key[:200], member_id=item.member_id, kind=item.kind, payload=item.payload,
+                state=Delivery.PENDING, attempts=0, next_attempt_at=item.next_attempt_at, last_error="",
+                created_at=item.created_at, broadcast_id=None, lease_owner=None, lease_until=None,
+                platform=None, platform_message_id=None, sent_at=None)
+
+
+def _stale_needs(cutoff: datetime):
+    busy = exists().where(ex.need_id == needs.c.id, ex.state.in_(OPEN_STATES))
+    return (needs.c.status == "open", needs.c.created_at <= cutoff, ~busy)
+
+
+def _refine(now: datetime, cutoff: datetime, top: int):
+    return select(needs.c.owner_id.label("member_id"), literal("need").label("subject"),
+                  needs.c.id.label("subject_id"), needs.c.title, needs.c.minutes).where(*_stale_needs(cutoff))
+
+
+def _help(now: datetime, cutoff: datetime, top: int):
+    """The best few helpers per stale need whose owner was already asked to refine it."""
+    log = nudge_log.c
+    owner_asked = exists().where(log.member_id == needs.c.owner_id, log.kind == "refine",
+                                 log.subject == "need", log.subject_id == needs.c.id)
+    stale = select(needs.c.id, needs.c.owner_id, needs.c.campaign_id).where(*_stale_needs(cutoff), owner_asked)
+    stale = stale.subquery("stale")
+    nt, ot = terms.alias("nt"), terms.alias("ot")
+    joined = exists().where(participations.c.member_id == offers.c.owner_id,
+                            participations.c.campaign_id == stale.c.campaign_id)
+    scores = (
+        select(stale.c.id.label("need_id"), offers.c.owner_id.label("helper"), func.sum(nt.c.weight).label("score"))
+        .select_from(stale.join(nt, and_(nt.c.kind == "need", nt.c.post_id == stale.c.id, nt.c.term.like("s:%")))
+                     .join(ot, and_(ot.c.kind == "offer", ot.c.term == nt.c.term))
+                     .join(offers, offers.c.id == ot.c.post_id))
+        .where(offers.c.status == "active", offers.c.minutes > offers.c.minutes_committed,
+               offers.c.owner_id != stale.c.owner_id, or_(stale.c.campaign_id.is_(None), joined))
+        .group_by(stale.c.id, offers.c.owner_id).subquery("scores")
+    )
+    rank = func.row_number().over(partition_by=scores.c.need_id, order_by=(scores.c.score.desc(), scores.c.helper))
+    ranked = select(scores.c.need_id, scores.c.helper, rank.label("rank")).subquery("ranked")
+    return (select(ranked.c.helper.label("member_id"), literal("need").label("subject"),
+                   ranked.c.need_id.label("subject_id"), needs.c.title, needs.c.minutes)
+            .join(needs, needs.c.id == ranked.c.need_id).where(ranked.c.rank <= top))
+
+
+def _exchange(member, *where, join=None):
+    title = func.coalesce(needs.c.title, offers.c.title, "")
+    source = exchanges.outerjoin(needs, needs.c.id == ex.need_id).outerjoin(offers, offers.c.id == ex.offer_id)
+    if join is not None:
+        source = source.join(*join)
+    return (select(member.label("member_id"), literal("exchange").label("subject"), ex.id.label("subject_id"),
+                   title.label("title"), ex.minutes).select_from(source).where(*where))
+
+
+def _other(of):
+    return case((of == ex.requester_id, ex.helper_id), else_=ex.requester_id)
+
+
+def _proposal(now: datetime, cutoff: datetime, top: int):
+    return _exchange(_other(ex.proposed_by), ex.state == State.PROPOSED, ex.created_at <= cutoff)
+
+
+def _confirm(now: datetime, cutoff: datetime, top: int):
+    return _exchange(_other(ex.logged_by), ex.state == State.LOGGED, ex.logged_at <= cutoff)
+
+
+def _session(now: datetime, cutoff: datetime, top: int):
+    where = (ex.state == State.ACCEPTED, func.coalesce(ex.session_on, ex.updated_at) <= cutoff)
+    return union_all(_exchange(ex.requester_id, *where), _exchange(ex.helper_id, *where))
+
+
+def _hold(now: datetime, cutoff: datetime, top: int):
+    join = (holds, holds.c.id == ex.hold_transfer_id)
+    where = (ex.state == State.ACCEPTED, holds.c.expires_at <= cutoff, holds.c.expires_at > now)
+    return union_all(_exchange(ex.requester_id, *where, join=join), _exchange(ex.helper_id, *where, join=join))
+
+
+_BASES = {"refine": _refine, "help": _help, "proposal": _proposal, "confirm": _confirm, "session": _session,
+          "hold": _hold}

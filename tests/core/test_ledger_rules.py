@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from core.errors import IdempotencyConflict, InvalidInput, InvalidState, LimitExceeded
 from core.ledger import (
+    MAX_AMOUNT,
     Account,
     AccountKind,
     Transfer,
@@ -88,6 +89,14 @@ def test_amounts_no_database_can_store_are_refused_before_anything_moves(amount)
     with pytest.raises(InvalidState):
         apply_single(issuer, payee, amount)
     assert counters(issuer) == counters(payee) == (0, 0, 0, 0)
+
+
+def test_the_largest_amount_moves_and_one_minute_more_is_refused():
+    issuer, payee = Account(kind=AccountKind.ISSUER, credit_limit=None), member()
+    apply_single(issuer, payee, MAX_AMOUNT)
+    with pytest.raises(InvalidState, match="at most"):
+        apply_single(issuer, payee, MAX_AMOUNT + 1)
+    assert payee.credits_posted == MAX_AMOUNT
 
 
 # --- single transfers and holds -----------------------------------------------------------

@@ -145,6 +145,17 @@ async def test_huge_minutes_are_refused_with_a_message_not_a_database_error(bank
     await refused(bank, db, DomainError, transfers.transfer, "t", books.alice.id, books.bob.id, minutes)
 
 
+@pytest.mark.parametrize("field", ["key", "reason"])
+async def test_over_long_keys_and_reasons_are_refused_alike_on_every_backend(bank, db, books, field):
+    """SQLite would keep them whole and PostgreSQL would fail mid-write: the ledger refuses first."""
+    key, reason = ("k" * 201, "thanks") if field == "key" else ("gift:long", "r" * 301)
+    await refused(bank, db, DomainError, transfers.transfer, key, books.alice.id, books.bob.id, 10, reason)
+    await refused(bank, db, DomainError, transfers.hold, key, books.alice.id, books.bob.id, 10, reason)
+    if field == "reason":
+        gift = await bank.run(transfers.transfer, "gift:1", books.alice.id, books.bob.id, 10)
+        await refused(bank, db, DomainError, transfers.reverse, gift.id, reason)
+
+
 async def test_a_large_grant_that_fits_is_recorded_exactly(bank, db, books):
     await bank.run(transfers.transfer, "grant:big", books.issuer.id, books.bob.id, 10**9, "grant")
     accounts, _ = await snapshot(db)

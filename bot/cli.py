@@ -108,14 +108,16 @@ def _identity(text: str) -> str:
 
 async def _worker(settings: Settings) -> int:
     from bot.bootstrap import bootstrap, close
+    from bot.scheduler.runner import running_scheduler
     from bot.server import StopSignals
 
     with StopSignals() as stop:
         services = await bootstrap(settings)
         try:
-            log.info("worker started; no jobs yet (database %s)", settings.database_url_redacted)
-            sig = await stop.wait()
-            log.info("received %s; shutting down", sig.name if sig else "stop")
+            async with running_scheduler(services) as jobs:
+                log.info("worker started: scheduler %s (database %s)", jobs.owner, settings.database_url_redacted)
+                sig = await stop.wait()
+                log.info("received %s; shutting down", sig.name if sig else "stop")
         finally:
             await close(services)
     log.info("stopped")

@@ -1,6 +1,7 @@
 """The HTTP service: health and metrics here; Slack and Teams mount their own routes."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -13,6 +14,7 @@ from aiohttp.abc import AbstractAccessLogger
 from bot import metrics
 from bot.bootstrap import Services, bootstrap, close
 from bot.config import Settings
+from bot.scheduler.runner import running_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -143,15 +145,17 @@ async def run_server(settings: Settings, host: str, port: int, with_scheduler: b
             await runner.setup()
             await web.TCPSite(runner, host, port).start()
             bound = runner.addresses[0][1] if runner.addresses else port
-            log.info(
-                "hexitime serving on http://%s:%s (database %s, scheduler %s)",
-                host,
-                bound,
-                settings.database_url_redacted,
-                "in-process, no jobs yet" if with_scheduler else "off",
-            )
-            sig = await stop.wait()
-            log.info("received %s; shutting down", sig.name if sig else "stop")
+            scheduling = running_scheduler(services) if with_scheduler else contextlib.nullcontext()
+            async with scheduling:
+                log.info(
+                    "hexitime serving on http://%s:%s (database %s, scheduler %s)",
+                    host,
+                    bound,
+                    settings.database_url_redacted,
+                    "in-process" if with_scheduler else "off",
+                )
+                sig = await stop.wait()
+                log.info("received %s; shutting down", sig.name if sig else "stop")
         finally:
             await runner.cleanup()
             await close(services)

@@ -214,7 +214,7 @@ def test_worker_starts_and_stops_cleanly(
     worker = Process(["worker"], tmp_path, sqlite_url)
     processes.append(worker)
 
-    worker.wait_for(lambda: "worker started; no jobs yet" in worker.log, "worker start line")
+    worker.wait_for(lambda: "worker started: scheduler" in worker.log, "worker start line")
 
     assert worker.stop() == 0, worker.log
     assert "Traceback" not in worker.log

@@ -1,0 +1,96 @@
+"""The scheduled jobs. Each is keyed work, so two runs at once change and send nothing twice."""
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from bot.bootstrap import Services
+from bot.scheduler import notices
+from core import exchange_flow, expiry
+from core.errors import DomainError
+from core.ports import Context
+from storage import scheduler_store
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+_announced: set[str] = set()
+
+
+async def deliver(services: Services, owner: str, limit: int = 200) -> int:
+    """Send what the outbox holds that is due; the delivery worker owns how."""
+    worker = _optional("bot.delivery.worker", "deliver_due")
+    return await worker.deliver_due(services, owner, limit) if worker else 0
+
+
+async def expire_holds(services: Services, limit: int = BATCH) -> int:
+    """Accepted exchanges whose hold ran out: hours released, both parties told."""
+    ids = await scheduler_store.expired_hold_exchanges(services.db, services.clock.now(), limit)
+    return await _each(services, "hold expiry", ids, exchange_flow.expire_hold, notices.hold_expired)
+
+
+async def expire_needs(services: Services, limit: int = BATCH) -> int:
+    """Open needs past their expiry: withdrawn, the owner told why."""
+    ids = await services.bank.read(_expired_needs, limit)
+    return await _each(services, "need expiry", ids, expiry.expire_need, notices.need_expired)
+
+
+async def auto_confirm(services: Services, limit: int = BATCH) -> int:
+    """Logs nobody answered by the deadline count as confirmed; both parties told."""
+    ids = await services.bank.read(_unanswered_logs, limit)
+    return await _each(services, "automatic confirmation", ids, exchange_flow.auto_confirm,
+                       notices.auto_confirmed)
+
+
+async def nudge_scan(services: Services) -> int:
+    """Nudges for needs, proposals, sessions and logs that wait too long (bot.scheduler.nudges)."""
+    nudges = _optional("bot.scheduler.nudges", "scan")
+    return await nudges.scan(services) if nudges else 0
+
+
+async def digests(services: Services) -> int:
+    """Weekly campaign digests on each member's local Monday morning (bot.scheduler.nudges)."""
+    nudges = _optional("bot.scheduler.nudges", "digest")
+    return await nudges.digest(services) if nudges else 0
+
+
+async def _expired_needs(ctx: Context, limit: int) -> list[int]:
+    return [need.id for need in await ctx.uow.needs.expired(ctx.now, limit)]
+
+
+async def _unanswered_logs(ctx: Context, limit: int) -> list[int]:
+    cutoff = ctx.now - ctx.rules.confirm_deadline
+    return [exchange.id for exchange in await ctx.uow.exchanges.logged_before(cutoff, limit)]
+
+
+async def _each(
+    services: Services, what: str, ids: Sequence[int],
+    use_case: Callable[[Context, int], Awaitable[Any]], then: Callable[[Context, Any], Awaitable[None]],
+) -> int:
+    """One transaction per item, the notices queued inside it; None means nothing was left to do."""
+    done = 0
+    for item_id in ids:
+        try:
+            if await services.bank.run(use_case, item_id, then=then) is not None:
+                done += 1
+        except DomainError as refused:
+            log.warning("%s of #%s refused: %s", what, item_id, refused.message)
+    return done
+
+
+def _optional(name: str, function: str) -> ModuleType | None:
+    """A module another part of the release provides; until it does, its job is skipped (said once)."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if missing.name is None or not (name == missing.name or name.startswith(missing.name + ".")):
+            raise
+        module = None
+    if module is not None and hasattr(module, function):
+        return module
+    if f"{name}.{function}" not in _announced:
+        _announced.add(f"{name}.{function}")
+        log.info("%s.%s is not in this build yet; that job is skipped", name, function)
+    return None

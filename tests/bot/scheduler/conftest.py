@@ -1,0 +1,1 @@
+from tests.support import bank, clock, db, rules  # noqa: F401

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.delivery.queue import keyed, queue
 from bot.handlers import load
 from bot.turns import Request, Turn
 from bot.views import Button, Card, Message, Notice, Reply, problem
@@ -18,13 +19,13 @@ SORRY = "Sorry, something went wrong on our side and nothing was changed. Please
 
 
 class Notifier(Protocol):
-    """Delivers messages to other members on whatever platform they use."""
+    """Sends notices that are already queued in the outbox, without waiting for the worker."""
 
     async def deliver(self, notices: Sequence[Notice]) -> None: ...
 
 
 class NoNotifier:
-    """For tests and tools that deliver nothing."""
+    """For tests and tools that send nothing now (the notices stay queued in the outbox)."""
 
     def __init__(self) -> None:
         self.sent: list[Notice] = []
@@ -53,7 +54,7 @@ class Conversation:
             return problem(SORRY)
         if created and turn.form_id is None:
             reply = _with_welcome(reply)
-        await self._deliver(reply.notices)
+        await self._deliver(turn, reply.notices)
         return reply
 
     async def _member(self, turn: Turn) -> tuple[Member, bool]:
@@ -84,13 +85,16 @@ class Conversation:
         hint = f" Did you mean `{nearest}`?" if nearest else ""
         return problem(f"I don't know the command “{word[:30]}”.{hint}")
 
-    async def _deliver(self, notices: Sequence[Notice]) -> None:
+    async def _deliver(self, turn: Turn, notices: Sequence[Notice]) -> None:
+        """Queue the notices a handler did not queue with its change (a no-op for those it did), then kick."""
         if not notices:
             return
+        notices = keyed(notices, turn.request_key)
         try:
+            await self.bank.run(queue, notices)
             await self.notifier.deliver(notices)
         except Exception:
-            log.exception("could not deliver %d notices", len(notices))
+            log.exception("could not queue or send %d notices", len(notices))
 
 
 def _with_welcome(reply: Reply) -> Reply:

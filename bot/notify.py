@@ -1,15 +1,27 @@
-"""Delivering notices to members on the platform they use, through per-platform senders."""
+"""Delivering notices to members on the platform they use, through per-platform senders.
 
+Notices are outbox rows first (queued with the change that caused them); the
+dispatcher's `deliver` is the kick that sends a turn's rows at once, and the
+worker (`bot.delivery.worker.deliver_due`) sends everything else that is due.
+"""
+
+import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
+from typing import Any, Protocol
 
+from bot.delivery.limits import DeliveryLimits, Limiter
+from bot.delivery.worker import deliver_keys, kick_owner
 from bot.views import Message, Notice
 from core.bank import Bank
 from core.members import Identity
+from core.outbox import RetryPolicy
 from core.ports import Context
 
 log = logging.getLogger(__name__)
+background: ContextVar[bool] = ContextVar("deliver_in_background", default=False)
+"""Set while a platform request is being answered, so the kick runs after it instead of delaying the ack."""
 
 
 class Sender(Protocol):
@@ -18,32 +30,69 @@ class Sender(Protocol):
     platform: str
 
     async def send(self, identity: Identity, message: Message) -> str | None:
-        """Deliver and return the platform's message id; raise on failure."""
+        """Deliver and return the platform's message id; raise `DeliveryError` on failure."""
+
+    async def update(self, identity: Identity, message_id: str, message: Message) -> None:
+        """Replace a message sent earlier (a progress card) in place."""
 
 
 class Dispatcher:
-    """Sends each notice to the member's newest identity on a platform we can reach."""
+    """Routes to the member's newest identity on a platform we can reach; holds the process's rate limiter."""
 
-    def __init__(self, bank: Bank, senders: dict[str, Sender] | None = None) -> None:
+    def __init__(self, bank: Bank, senders: dict[str, Sender] | None = None,
+                 limits: DeliveryLimits | None = None, retry: RetryPolicy | None = None) -> None:
         self.bank = bank
         self.senders: dict[str, Sender] = senders if senders is not None else {}
+        self.limits = limits or DeliveryLimits()
+        self.retry = retry or RetryPolicy()
+        self.limiter = Limiter()
+        self.pending: set[asyncio.Task] = set()
+        self._configured = limits is not None
+
+    def configure(self, settings: Any) -> None:
+        """Take the limits from settings once, unless they were given explicitly."""
+        if not self._configured:
+            self.limits, self._configured = DeliveryLimits.from_settings(settings), True
 
     async def deliver(self, notices: Sequence[Notice]) -> None:
-        for notice in notices:
-            identity = await self.route(notice.member_id)
-            if identity is None:
-                log.info("member %s has no reachable platform; notice kept only in the bank", notice.member_id)
-                continue
-            try:
-                await self.senders[identity.platform].send(identity, notice.message)
-            except Exception:
-                log.exception("could not notify member %s on %s", notice.member_id, identity.platform)
+        """Send these already-queued notices now; inside a platform request, just after it."""
+        keys = [n.key for n in notices if n.key][: self.limits.kick_limit]
+        if not keys:
+            return
+        if background.get():
+            task = asyncio.create_task(self._kick(keys))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+            return
+        await self._kick(keys)
+
+    async def _kick(self, keys: list[str]) -> None:
+        token = background.set(False)
+        try:
+            await deliver_keys(self.bank, self, kick_owner(), keys)
+        except Exception:  # the rows stay queued: the worker sends them on its next pass
+            log.exception("immediate delivery failed; the outbox worker will retry")
+        finally:
+            background.reset(token)
+
+    async def settle(self) -> None:
+        """Wait for kicks running in the background (tests, shutdown)."""
+        while self.pending:
+            await asyncio.gather(*list(self.pending), return_exceptions=True)
 
     async def route(self, member_id: int) -> Identity | None:
-        identities = await self.bank.read(_identities, member_id)
-        reachable = [i for i in identities if i.platform in self.senders]
-        return reachable[-1] if reachable else None
+        return (await self.routes([member_id])).get(member_id)
+
+    async def routes(self, member_ids: Iterable[int]) -> dict[int, Identity | None]:
+        """Each member's newest identity on a platform with a sender, in one read."""
+        found = await self.bank.read(_identities, sorted(set(member_ids)))
+        return {member_id: _newest(ids, self.senders) for member_id, ids in found.items()}
 
 
-async def _identities(ctx: Context, member_id: int) -> list[Identity]:
-    return await ctx.uow.members.identities(member_id)
+def _newest(identities: list[Identity], senders: dict[str, Sender]) -> Identity | None:
+    reachable = [i for i in identities if i.platform in senders]
+    return reachable[-1] if reachable else None
+
+
+async def _identities(ctx: Context, member_ids: list[int]) -> dict[int, list[Identity]]:
+    return {member_id: await ctx.uow.members.identities(member_id) for member_id in member_ids}

@@ -43,6 +43,10 @@ class ConsoleSender:
         self.sent += 1
         return f"console-{self.sent}"
 
+    async def update(self, identity: Identity, message_id: str, message: Message) -> None:
+        """A terminal can't redraw an old message: the new version arrives as a message of its own."""
+        await self.send(identity, message)
+
 
 def user_id(name: str) -> str:
     """The console identity of a name: `Bob`, `bob` and ` BOB ` are the same member."""

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from bot.delivery.queue import queue
 from bot.dialogs import exchange_forms as forms
 from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
@@ -194,9 +195,20 @@ STEPS = {
 async def step(req: Request, name: str, exchange_id: int, *args: object, replace: bool = False) -> Reply:
     """Run one step as this member; the core refuses anyone else's exchange or a wrong state."""
     use_case, event = STEPS[name]
-    exchange = await req.bank.run(use_case, exchange_id, req.member.id, *args)
-    reply = await req.bank.read(outcome, exchange, req.member.id, event, req.member.timezone)
+    reply = await told(req, event, use_case, exchange_id, req.member.id, *args)
     return dataclasses.replace(reply, replace=replace)
+
+
+async def told(req: Request, event: str, use_case, *args: object, **kwargs: object) -> Reply:
+    """Run an exchange use case and queue the other party's notice in the same transaction."""
+    replies: list[Reply] = []
+
+    async def tell(ctx: Context, exchange: Exchange) -> None:
+        replies.append(await outcome(ctx, exchange, req.member.id, event, req.member.timezone))
+        await queue(ctx, replies[-1].notices)
+
+    await req.bank.run(use_case, *args, then=tell, **kwargs)
+    return replies[-1]
 
 
 async def _mine(ctx: Context, exchange_id: int, member_id: int) -> Exchange:

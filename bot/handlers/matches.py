@@ -2,7 +2,7 @@
 
 from bot.handlers import router
 from bot.handlers.common import names, ref_id
-from bot.handlers.exchanges import outcome
+from bot.handlers.exchanges import told
 from bot.turns import Request
 from bot.views import PRIMARY, Button, Card, Field, Reply, say, text
 from core import exchange_flow, marketplace
@@ -144,8 +144,7 @@ async def _amount(ctx: Context, need_id: int | None, offer_id: int) -> int:
 
 
 async def _propose(req: Request, **what: int | None) -> Reply:
-    exchange = await req.bank.run(exchange_flow.propose, req.member.id, client_key=req.turn.request_key, **what)
-    return await req.bank.read(outcome, exchange, req.member.id, "proposed", req.member.timezone)
+    return await told(req, "proposed", exchange_flow.propose, req.member.id, client_key=req.turn.request_key, **what)
 
 
 @router.action("offer.dismiss")

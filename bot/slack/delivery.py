@@ -1,15 +1,21 @@
-"""Notifications to Slack members as direct messages, honouring 429 Retry-After a few times."""
+"""Notifications to Slack members as direct messages; failures become `DeliveryError`s the outbox acts on.
+
+A short 429 Retry-After is waited out once in the call; anything longer, 5xx and
+network errors are retried later by the outbox; a member who is gone (or a
+workspace that removed the app) is unreachable, and a rejected message permanent.
+"""
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import notify
 from bot.conversation import Conversation
+from bot.delivery.errors import DeliveryError
 from bot.slack import blockkit, home
 from bot.slack.installations import Tokens
 from bot.turns import Turn
@@ -17,9 +23,16 @@ from bot.views import Message
 from core.members import Identity
 
 log = logging.getLogger(__name__)
-ATTEMPTS, MAX_WAIT_SECONDS = 4, 30.0
-deferred: ContextVar[bool] = ContextVar("slack_deferred_sends", default=False)
-"""Set while a Slack request is being answered, so notices don't delay its ack."""
+ATTEMPTS, MAX_WAIT_SECONDS = 2, 2.0
+deferred = notify.background
+"""Set while a Slack request is being answered, so notices go out after its ack."""
+
+UNREACHABLE = {"user_not_found", "users_not_found", "account_inactive", "user_disabled", "cannot_dm_bot",
+               "token_revoked", "team_not_found", "invalid_users", "is_archived"}
+PERMANENT = {"invalid_auth", "not_authed", "missing_scope", "no_permission", "not_allowed_token_type",
+             "invalid_blocks", "invalid_arguments", "msg_too_long", "too_many_attachments",
+             "restricted_action", "message_not_found", "cant_update_message", "edit_window_closed",
+             "channel_not_found", "team_access_not_granted", "ekm_access_denied"}
 
 
 class SlackSender:
@@ -31,54 +44,74 @@ class SlackSender:
                  attempts: int = ATTEMPTS, max_wait: float = MAX_WAIT_SECONDS) -> None:
         self.tokens, self.conversation = tokens, conversation
         self.attempts, self.max_wait = attempts, max_wait
-        self.pending: set[asyncio.Task] = set()
 
     async def send(self, identity: Identity, message: Message) -> str | None:
-        """Deliver now; inside a Slack request, deliver just after it (the ack can't wait on 429s)."""
-        if deferred.get():
-            task = asyncio.create_task(self._logged(identity, message))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
-            return None
-        return await self.deliver(identity, message)
-
-    async def _logged(self, identity: Identity, message: Message) -> None:
-        token = deferred.set(False)
-        try:
-            await self.deliver(identity, message)
-        except Exception:
-            log.exception("could not notify a Slack member")
-        finally:
-            deferred.reset(token)
-
-    async def deliver(self, identity: Identity, message: Message) -> str | None:
-        client = await self.tokens.client_for(identity.workspace_id)
-        if client is None:
-            raise LookupError(f"Slack is not installed for workspace {identity.workspace_id}")
-        opened = await self.call(client.conversations_open, users=identity.user_id)
+        """Deliver each page of the message to the member's DM; returns the last message's ts."""
+        client, channel = await self._dm(identity)
         sent = None
         for page in blockkit.pages(message):
-            sent = await self.call(client.chat_postMessage, channel=opened["channel"]["id"], mrkdwn=False,
+            sent = await self.call(client.chat_postMessage, channel=channel, mrkdwn=False,
                                    blocks=page, text=blockkit.fallback(message))
         if self.conversation is not None:
             await self._refresh_home(client, identity)
         return sent["ts"] if sent else None
 
+    async def update(self, identity: Identity, message_id: str, message: Message) -> None:
+        """chat.update on the member's DM: the message at `message_id` shows the first page of this one."""
+        client, channel = await self._dm(identity)
+        page = next(iter(blockkit.pages(message)), None)
+        await self.call(client.chat_update, channel=channel, ts=message_id, blocks=page or [],
+                        text=blockkit.fallback(message))
+
+    async def _dm(self, identity: Identity) -> tuple[AsyncWebClient, str]:
+        client = await self.tokens.client_for(identity.workspace_id)
+        if client is None:
+            raise DeliveryError(f"Slack is not installed for workspace {identity.workspace_id}", unreachable=True)
+        opened = await self.call(client.conversations_open, users=identity.user_id)
+        return client, opened["channel"]["id"]
+
     async def _refresh_home(self, client: AsyncWebClient, identity: Identity) -> None:
+        """A courtesy after the message went: its failure must not make the outbox send it again."""
         turn = Turn(platform="slack", workspace_id=identity.workspace_id, user_id=identity.user_id, command="home")
-        await home.publish(client, self.conversation, turn)
+        try:
+            await home.publish(client, self.conversation, turn)
+        except Exception:
+            log.info("could not refresh Home for %s", identity.label, exc_info=True)
 
     async def call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-        """One Web API call; a 429 waits Retry-After (if not absurd) and tries again, a few times."""
+        """One Web API call; a short 429 is waited out in place, every other failure is a DeliveryError."""
         for attempt in range(1, self.attempts + 1):
             try:
                 return await method(**kwargs)
             except SlackApiError as failed:
-                if failed.response.status_code != 429 or attempt == self.attempts:
-                    raise
-                wait = float(failed.response.headers.get("Retry-After", failed.response.headers.get("retry-after", 1)))
-                if wait > self.max_wait:
-                    raise
-                log.info("Slack rate limit: waiting %.0f s (attempt %d)", wait, attempt)
+                error = as_delivery_error(failed)
+                wait = error.retry_after
+                if wait is None or wait > self.max_wait or attempt == self.attempts:
+                    raise error from failed
+                log.info("Slack rate limit: waiting %.1f s (attempt %d)", wait, attempt)
                 await asyncio.sleep(wait)
+            except (TimeoutError, OSError) as failed:
+                raise DeliveryError(f"Slack unreachable: {failed!r}") from failed
         raise AssertionError("unreachable")
+
+
+def as_delivery_error(failed: SlackApiError) -> DeliveryError:
+    """What the outbox should do about a Slack answer: wait, back off, or give up on the row."""
+    response = failed.response
+    status = response.status_code
+    code = str(response.get("error", "") if hasattr(response, "get") else "") or f"http_{status}"
+    if status == 429:
+        return DeliveryError(f"Slack 429 {code}", retry_after=retry_after(response.headers))
+    if code in UNREACHABLE:
+        return DeliveryError(f"Slack {code}", unreachable=True)
+    if code in PERMANENT:
+        return DeliveryError(f"Slack {code}", permanent=True)
+    return DeliveryError(f"Slack {status} {code}")
+
+
+def retry_after(headers: Any) -> float:
+    headers = headers or {}
+    try:
+        return max(0.0, float(headers.get("Retry-After", headers.get("retry-after", 1))))
+    except (TypeError, ValueError):
+        return 1.0

@@ -1,8 +1,10 @@
 """Proactive messages to Teams members: on the stored conversation, or a new 1:1 chat in their tenant.
 
-429, 412, 502 and 504 are retried with exponential backoff and full jitter (honouring
-Retry-After); `403 BotNotInConversationRoster` marks the member unreachable on Teams, so we stop
-trying until they talk to the bot again. Every outcome is counted in `report`.
+Failures become `DeliveryError`s for the outbox: 429, 412, 5xx and network errors are
+retried a couple of times in the call when the wait is short (Retry-After honoured,
+otherwise exponential backoff with full jitter), then left to the outbox with the wait;
+`403 BotNotInConversationRoster` marks the member unreachable on Teams, so we stop trying
+until they talk to the bot again; other 4xx are permanent. Every outcome is counted in `report`.
 """
 
 import asyncio
@@ -14,26 +16,29 @@ from collections.abc import Awaitable, Callable
 from botbuilder.core import CloudAdapterBase, MessageFactory, TurnContext
 from botbuilder.schema import (
     Activity,
+    ActivityTypes,
     Attachment,
     ChannelAccount,
     ConversationParameters,
     ErrorResponseException,
 )
 
+from bot.delivery.errors import DeliveryError
 from bot.teams.cards import CONTENT_TYPE, render_message
 from bot.teams.references import MEMBER, References, load_reference
 from bot.views import Message
 from core.members import Identity
 
 log = logging.getLogger(__name__)
-RETRYABLE = {429, 412, 502, 504}
+RETRYABLE = {408, 412, 429, 500, 502, 503, 504}
 NOT_IN_ROSTER = "BotNotInConversationRoster"
 
 
-class Unreachable(Exception):
+class Unreachable(DeliveryError):
     """The member can't be messaged on Teams (removed the bot, or never met it); permanent."""
 
-    permanent = True
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, unreachable=True)
 
 
 class TeamsSender:
@@ -42,7 +47,7 @@ class TeamsSender:
     platform = "teams"
 
     def __init__(self, adapter: CloudAdapterBase, app_id: str, references: References,
-                 attempts: int = 5, base_delay: float = 0.5, max_delay: float = 30.0,
+                 attempts: int = 3, base_delay: float = 0.5, max_delay: float = 5.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.adapter, self.app_id, self.references = adapter, app_id, references
         self.attempts, self.base_delay, self.max_delay, self.sleep = attempts, base_delay, max_delay, sleep
@@ -53,6 +58,14 @@ class TeamsSender:
         return await self.send_to(identity.workspace_id, identity.user_id, message)
 
     async def send_to(self, tenant: str, key: str, message: Message) -> str | None:
+        row = await self._row(tenant, key)
+        sent = None
+        for activity in activities_for(message):
+            sent = await self._with_retries(row, activity)
+        self.report["sent"] += 1
+        return sent
+
+    async def _row(self, tenant: str, key: str):
         row = await self.references.store.get(MEMBER, tenant, key)
         if row is None:
             self.report["no_reference"] += 1
@@ -60,25 +73,34 @@ class TeamsSender:
         if row.unreachable_at is not None:
             self.report["skipped_unreachable"] += 1
             raise Unreachable(f"{tenant}:{key} removed the bot; waiting for them to come back")
-        sent = None
-        for activity in activities_for(message):
-            sent = await self._with_retries(row, activity)
-        self.report["sent"] += 1
-        return sent
+        return row
 
-    async def _with_retries(self, row, activity: Activity) -> str | None:
+    async def update(self, identity: Identity, message_id: str, message: Message) -> None:
+        """update_activity on the stored conversation: the message at `message_id` shows this one's first card."""
+        row = await self._row(identity.workspace_id, identity.user_id)
+        if not row.reference:
+            raise Unreachable(f"no stored Teams conversation for {identity.label}")
+        activity = activities_for(message)[0]
+        activity.id, activity.type = message_id, ActivityTypes.message
+        await self._with_retries(row, activity, update=True)
+
+    async def _with_retries(self, row, activity: Activity, update: bool = False) -> str | None:
         for attempt in range(self.attempts):
             try:
-                return await self._deliver(row, activity)
+                return await self._deliver(row, activity, update)
             except ErrorResponseException as failure:
                 status, code = _status(failure), _code(failure)
                 if status == 403 and code == NOT_IN_ROSTER:
                     await self._unreachable(row)
-                if status not in RETRYABLE or attempt == self.attempts - 1:
+                wait = self._delay(attempt, failure)
+                if status not in RETRYABLE or attempt == self.attempts - 1 or wait > self.max_delay:
                     self.report["failed"] += 1
-                    raise
+                    raise _as_delivery_error(failure, status, code, _retry_after(failure)) from failure
                 self.report["retried"] += 1
-                await self.sleep(self._delay(attempt, failure))
+                await self.sleep(wait)
+            except (TimeoutError, OSError) as failure:
+                self.report["failed"] += 1
+                raise DeliveryError(f"Teams connector unreachable: {failure!r}") from failure
         raise AssertionError("unreachable")
 
     async def _unreachable(self, row) -> None:
@@ -88,16 +110,22 @@ class TeamsSender:
         raise Unreachable(f"{row.tenant_id}:{row.key} is not in the conversation roster")
 
     def _delay(self, attempt: int, failure: ErrorResponseException) -> float:
-        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        """Full-jitter backoff, or Retry-After when Teams says how long (a long one goes back to the outbox)."""
         retry_after = _retry_after(failure)
-        return min(self.max_delay, max(backoff, retry_after)) if retry_after is not None else backoff
+        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        return max(backoff, retry_after) if retry_after is not None else backoff
 
-    async def _deliver(self, row, activity: Activity) -> str | None:
+    async def _deliver(self, row, activity: Activity, update: bool = False) -> str | None:
         sent: list[str | None] = []
         failed: list[Exception] = []
 
         async def send(context: TurnContext) -> None:
             try:  # the adapter's pipeline would swallow it; we need it to retry or give up
+                if update:
+                    activity.conversation = context.activity.conversation
+                    await context.update_activity(activity)
+                    sent.append(activity.id)
+                    return
                 response = await context.send_activity(activity)
                 sent.append(response.id if response else None)
             except Exception as failure:
@@ -146,6 +174,14 @@ def activities_for(message: Message) -> list[Activity]:
 def file_note(filename: str) -> str:
     return (f"Your file {filename} is ready, but Teams can't receive files from Hexitime yet. "
             "Use `history` here, or `export` in Slack or the console.")
+
+
+def _as_delivery_error(failure: ErrorResponseException, status: int | None, code: str | None,
+                       retry_after: float | None) -> DeliveryError:
+    reason = f"Teams {status} {code or ''}".strip()
+    if status in RETRYABLE or status is None or status == 401:
+        return DeliveryError(reason, retry_after=retry_after)
+    return DeliveryError(reason, permanent=True)
 
 
 def _status(failure: ErrorResponseException) -> int | None:

@@ -26,5 +26,4 @@ async def slack(db, bank, fake) -> AsyncIterator[Slack]:  # noqa: F811
     harness = await start({"db": db, "bank": bank}, fake)
     yield harness
     await harness.http.close()
-    for task in list(harness.services.notifier.senders["slack"].pending):
-        await task
+    await harness.services.notifier.settle()

@@ -157,9 +157,10 @@ class Slack:
                                sign=False)
 
     async def settle(self, quiet: float = 0.1, limit: float = 5.0) -> None:
-        """Wait for the work Bolt does after the ack (modals, messages, Home) to finish."""
+        """Wait for the work Bolt does after the ack (modals, messages, Home) and the outbox kicks to finish."""
         started, seen = time.monotonic(), -1
         while time.monotonic() - started < limit:
+            await self.services.notifier.settle()
             if len(self.fake.calls) == seen:
                 return
             seen = len(self.fake.calls)

@@ -1,8 +1,9 @@
-"""Proactive delivery: retries with backoff and jitter, Retry-After, unreachable members, new 1:1 chats."""
+"""Proactive delivery: short retries with backoff and jitter, Retry-After, unreachable members, new 1:1 chats."""
 
 import pytest
 from botbuilder.schema import ErrorResponseException
 
+from bot.delivery.errors import DeliveryError
 from bot.teams.delivery import Unreachable
 from bot.teams.references import MEMBER
 from bot.views import Card, Message
@@ -36,25 +37,41 @@ async def test_429_is_retried_honouring_retry_after(known):
 
 @pytest.mark.parametrize("status", [412, 502, 504])
 async def test_transient_failures_back_off_with_jitter(known, status):
-    known.connector.fail_next(status, times=3)
+    known.connector.fail_next(status, times=2)
     await known.front.sender.send(alice(), HELLO)
     slept = known.front.sender.slept
-    assert len(slept) == 3 and all(0 <= s <= 0.5 * 2 ** i for i, s in enumerate(slept))
+    assert len(slept) == 2 and all(0 <= s <= 0.5 * 2 ** i for i, s in enumerate(slept))
     assert len(known.connector.to(ALICE.chat, "send")) == 1
 
 
 async def test_gives_up_after_the_last_attempt_and_counts_it(known):
     known.connector.fail_next(429, times=10)
-    with pytest.raises(ErrorResponseException):
+    with pytest.raises(DeliveryError) as raised:  # the outbox tries again later
         await known.front.sender.send(alice(), HELLO)
-    assert known.connector.attempts == 5 and known.front.sender.report["failed"] == 1
+    assert known.connector.attempts == 3 and known.front.sender.report["failed"] == 1
+    assert not raised.value.permanent and isinstance(raised.value.__cause__, ErrorResponseException)
 
 
-async def test_other_errors_are_not_retried(known):
+async def test_a_long_retry_after_goes_back_to_the_outbox_without_sleeping(known):
+    known.connector.fail_next(429, retry_after="60")
+    with pytest.raises(DeliveryError) as raised:
+        await known.front.sender.send(alice(), HELLO)
+    assert raised.value.retry_after == 60 and known.connector.attempts == 1 and known.front.sender.slept == []
+
+
+async def test_other_errors_are_permanent_and_not_retried(known):
     known.connector.fail_next(400, code="BadArgument")
-    with pytest.raises(ErrorResponseException):
+    with pytest.raises(DeliveryError) as raised:
         await known.front.sender.send(alice(), HELLO)
-    assert known.connector.attempts == 1
+    assert known.connector.attempts == 1 and raised.value.permanent
+
+
+async def test_a_sent_message_is_updated_in_place(known):
+    sent = await known.front.sender.send(alice(), HELLO)
+    await known.front.sender.update(alice(), sent, Message(cards=(Card(title="Broadcast: 3 of 5 sent"),)))
+    [update] = known.connector.of("update")
+    assert update.activity_id == sent and update.conversation_id == ALICE.chat
+    assert update.titles == ["Broadcast: 3 of 5 sent"]
 
 
 async def test_removed_bot_marks_the_member_unreachable_until_they_come_back(known):

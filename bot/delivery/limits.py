@@ -1,0 +1,87 @@
+"""Per-key send rates (Slack workspace and DM channel, Teams tenant and conversation), shared in a process.
+
+The defaults are DESIGN.md's numbers: Slack about 1 message a second per channel
+plus a workspace-wide rate; Teams 7 a second per conversation and about 50 a
+second per tenant. Each is a setting (`HEXITIME_DELIVERY_*`, see `from_settings`).
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from core.members import Identity
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """Messages per second for each rate-limit key, how many sends run at once, and the claim lease."""
+
+    slack_channel_per_second: float = 1.0
+    slack_workspace_per_second: float = 10.0
+    teams_conversation_per_second: float = 7.0
+    teams_tenant_per_second: float = 50.0
+    concurrency: int = 32
+    lease_seconds: float = 300.0
+    kick_limit: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "DeliveryLimits":
+        """Settings fields named `delivery_<field>` (env `HEXITIME_DELIVERY_<FIELD>`) override defaults."""
+        found = {f.name: getattr(settings, f"delivery_{f.name}", None) for f in fields(cls)}
+        return cls(**{name: value for name, value in found.items() if value is not None})
+
+    def rates(self, identity: Identity) -> list[tuple[Key, float]]:
+        """The keys a direct message to this identity counts against, with their rates."""
+        where = identity.workspace_id
+        if identity.platform == "slack":
+            return [(("slack", where), self.slack_workspace_per_second),
+                    (("slack", where, identity.user_id), self.slack_channel_per_second)]
+        if identity.platform == "teams":
+            return [(("teams", where), self.teams_tenant_per_second),
+                    (("teams", where, identity.user_id), self.teams_conversation_per_second)]
+        return []
+
+    def throttled(self, identity: Identity) -> list[tuple[Key, float]]:
+        """What a 429 pauses: Slack's method limits are per workspace; Teams throttles one conversation."""
+        rates = self.rates(identity)
+        return rates if identity.platform == "slack" else rates[-1:]
+
+
+class Limiter:
+    """Spaces sends evenly per key: a send goes when every key it counts against is free, and takes them all.
+
+    A send waiting for its own busy DM channel holds nothing, so the workspace's
+    capacity goes to other channels meanwhile; sends on different keys go at once.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.free_at: dict[Key, float] = {}
+
+    def take(self, rates: list[tuple[Key, float]]) -> float:
+        """0 when every key is free (and now taken); otherwise how long until the busiest one frees."""
+        now = self.clock()
+        ready = max([now, *(self.free_at.get(key, now) for key, _ in rates)])
+        if ready > now:
+            return ready - now
+        for key, per_second in rates:
+            if per_second > 0:
+                self.free_at[key] = now + 1.0 / per_second
+        return 0.0
+
+    async def acquire(self, rates: list[tuple[Key, float]]) -> None:
+        while True:
+            wait = self.take(rates)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def pause(self, rates: list[tuple[Key, float]], seconds: float) -> None:
+        """The platform said 429: nothing more on these keys for `seconds`."""
+        until = self.clock() + seconds
+        for key, _ in rates:
+            self.free_at[key] = max(self.free_at.get(key, until), until)

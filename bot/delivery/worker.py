@@ -1,0 +1,83 @@
+"""The delivery worker: claim due outbox rows, send each to the member's newest reachable identity, record it.
+
+Each row's outcome is written in its own short transaction as soon as it is
+known, so a crash can only repeat the sends that were in flight at that moment.
+"""
+
+import asyncio
+import logging
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot import viewcodec
+from bot.delivery.claim import Job, Outcome, claim_due, claim_keys, record
+from bot.delivery.errors import DeliveryError
+from core.bank import Bank
+from core.members import Identity
+
+if TYPE_CHECKING:
+    from bot.notify import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+async def deliver_due(services: Any, owner: str, limit: int = 200) -> int:
+    """Claim up to `limit` due rows, send them, record outcomes; returns how many were finished or rescheduled."""
+    dispatcher: Dispatcher = services.notifier
+    dispatcher.configure(services.settings)
+    lease = timedelta(seconds=dispatcher.limits.lease_seconds)
+    jobs = await services.bank.run(claim_due, owner, lease, limit)
+    return await send_all(services.bank, dispatcher, owner, jobs)
+
+
+async def deliver_keys(bank: Bank, dispatcher: "Dispatcher", owner: str, keys: list[str]) -> int:
+    """The kick after a turn: send just these rows now, if nobody else holds them."""
+    if not keys:
+        return 0
+    lease = timedelta(seconds=dispatcher.limits.lease_seconds)
+    jobs = await bank.run(claim_keys, keys, owner, lease)
+    return await send_all(bank, dispatcher, owner, jobs)
+
+
+async def send_all(bank: Bank, dispatcher: "Dispatcher", owner: str, jobs: list[Job]) -> int:
+    """Concurrently, at most `concurrency` at once; the limiter keeps each key to its rate."""
+    if not jobs:
+        return 0
+    routes = await dispatcher.routes({job.member_id for job in jobs})
+    gate = asyncio.Semaphore(max(1, dispatcher.limits.concurrency))
+
+    async def one(job: Job) -> None:
+        async with gate:
+            result = await _send(dispatcher, job, routes.get(job.member_id))
+            await bank.run(record, job.id, owner, result, dispatcher.retry)
+
+    await asyncio.gather(*(one(job) for job in jobs))
+    return len(jobs)
+
+
+async def _send(dispatcher: "Dispatcher", job: Job, identity: Identity | None) -> Outcome:
+    if identity is None:
+        return Outcome(skipped=True, error="no reachable identity")
+    try:
+        message = viewcodec.decode(job.payload)
+    except Exception as bad:
+        return Outcome(platform=identity.platform, error=f"undecodable payload: {bad!r}", permanent=True)
+    rates = dispatcher.limits.rates(identity)
+    await dispatcher.limiter.acquire(rates)
+    try:
+        message_id = await dispatcher.senders[identity.platform].send(identity, message)
+    except DeliveryError as failed:
+        if failed.retry_after:
+            dispatcher.limiter.pause(dispatcher.limits.throttled(identity), failed.retry_after)
+        log.info("outbox %s to member %s on %s: %s", job.id, job.member_id, identity.platform, failed)
+        return Outcome(platform=identity.platform, error=str(failed) or type(failed).__name__,
+                       retry_after=failed.retry_after, permanent=failed.permanent, unreachable=failed.unreachable)
+    except Exception as failed:  # an unexpected failure is retried with back-off, never lost
+        log.exception("outbox %s to member %s on %s failed", job.id, job.member_id, identity.platform)
+        return Outcome(platform=identity.platform, error=repr(failed))
+    return Outcome(platform=identity.platform, message_id=message_id)
+
+
+def kick_owner() -> str:
+    return f"kick-{os.getpid()}"

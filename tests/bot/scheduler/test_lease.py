@@ -66,16 +66,17 @@ async def test_racing_for_a_lapsed_lease_exactly_one_wins(db, clock) -> None:
 
 
 async def test_a_keeper_that_stops_renewing_steps_back_before_another_takes_over(db) -> None:
-    ttl = timedelta(seconds=0.9)
-    first, second = LeaseKeeper(db, "first", ttl), LeaseKeeper(db, "second", ttl)
+    ttl, wall = timedelta(seconds=0.9), ManualClock()
+    first, second = LeaseKeeper(db, "first", ttl, clock=wall), LeaseKeeper(db, "second", ttl, clock=wall)
     assert await first.renew() and first.held
     assert not await second.renew() and not second.held
     assert second.holder == "first"
 
-    await asyncio.sleep(0.65)  # first died: no more renewals
+    await asyncio.sleep(ttl.total_seconds() * 0.7)  # first died: no more renewals
     assert not first.held, "a keeper trusts its lease for two thirds of the TTL only"
-    assert not await second.renew()
-    await asyncio.sleep(0.3)
+    wall.advance(ttl - timedelta(milliseconds=1))
+    assert not await second.renew(), "the lease itself has not lapsed yet"
+    wall.advance(timedelta(milliseconds=1))
     assert await second.renew() and second.held
     assert not await first.renew()
     assert first.holder == "second"
@@ -94,7 +95,7 @@ async def test_two_schedulers_in_one_process_run_jobs_one_at_a_time(db, bank) ->
             assert sum(two.runs.values()) == 0 and two.keeper.holder == "one"
 
             await first.aclose()
-            await wait_until(lambda: two.keeper.held, FAST.renew_every + 1)
+            await wait_until(lambda: two.keeper.held)
             need = await bank.run(marketplace.post_need, ann.id, "Compost bins")
             bank.clock.advance(bank.rules.need_ttl)
             await wait_until(lambda: two.done["expire-needs"] == 1)

@@ -81,7 +81,8 @@ async def test_two_workers_run_jobs_one_at_a_time_and_the_standby_takes_over_a_k
     killed = time.monotonic()
     second.wait_for(lambda: "scheduler lease won" in second.log, "the standby to take over")
     took = time.monotonic() - killed
-    assert TTL - RENEW - 0.3 <= took <= TTL + RENEW + 1.5, f"took over after {took:.1f} s"
+    assert TTL / 2 <= took <= TTL + RENEW + 1.5, f"took over after {took:.1f} s"
+    print(f"takeover after SIGKILL: {took:.2f} s (TTL {TTL} s, renewal every {RENEW} s)")
 
     second_need = await expired_need(database, "bob")
     successor = owner_in(second.log)

@@ -13,7 +13,6 @@ from core import directory
 from core.errors import InvalidInput
 from core.members import NUDGE_KINDS, Member
 from core.nudge_policy import NudgeLimits, decide, next_waking_moment, zone
-from core.outbox import OutboxItem
 from core.ports import Context
 
 # Scan order is priority order: a member hears about the most pressing item first.
@@ -98,6 +97,28 @@ class CampaignWeek:
     thanks: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The few member facts the policy reads; plain, so a scan over 100,000 stays cheap."""
+
+    id: int
+    timezone: str
+    preferences: dict
+    forgotten_at: datetime | None = None
+    wants = Member.wants
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One outbox row to write: `storage` inserts these in bulk, skipping keys already there."""
+
+    key: str
+    member_id: int
+    kind: str
+    payload: dict
+    at: datetime
+
+
 @dataclass
 class Stats:
     """A member's recent nudges, as the policy needs them."""
@@ -158,47 +179,43 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
             entry.sent_this_week += 1
             entry.ignored_in_a_row += 1
             entry.last_sent_at = ctx.now
-    items = [_outbox(nudge.member_id, "nudge", nudge.key, render(nudge), ctx.now) for nudge in chosen]
+    items = [Queued(nudge.key, nudge.member_id, "nudge", render(nudge), ctx.now) for nudge in chosen]
     return await ctx.uow.nudges.queue(items, chosen)
 
 
-def _allowed(member: Member, kind: str, now: datetime, entry: Stats, settings: NudgeSettings) -> bool:
+def _allowed(member: Recipient, kind: str, now: datetime, entry: Stats, settings: NudgeSettings) -> bool:
     verdict = decide(member, PREFERENCE.get(kind, kind), now, entry.sent_this_week, entry.ignored_in_a_row,
                      entry.last_sent_at, settings.limits)
     return verdict.send
 
 
-def _member(row) -> Member:
-    return Member(display_name="", timezone=row.timezone, preferences=row.preferences or {},
-                  forgotten_at=row.forgotten_at, id=row.member_id)
-
-
-def _outbox(member_id: int, kind: str, key: str, payload: dict, now: datetime) -> OutboxItem:
-    return OutboxItem(dedupe_key=key, member_id=member_id, kind=kind, payload=payload,
-                      next_attempt_at=now, created_at=now)
+def _member(row) -> Recipient:
+    return Recipient(row.member_id, row.timezone, row.preferences or {}, row.forgotten_at)
 
 
 async def digest(ctx: Context, settings: NudgeSettings, render: RenderDigest) -> int:
     """On each member's local Monday morning, one digest of their campaigns' week."""
+    windows = _digest_windows(ctx.now, set(await ctx.uow.nudges.time_zones()), settings)
+    if not windows:
+        return 0
     weeks = {week.campaign_id: week for week in await ctx.uow.nudges.campaign_weeks(ctx.now - timedelta(days=7))}
     campaigns: dict[int, list[int]] = {}
-    members: dict[int, Member] = {}
-    for row in await ctx.uow.nudges.digest_recipients():
+    members: dict[int, Recipient] = {}
+    for row in await ctx.uow.nudges.digest_recipients(sorted(windows)):
         if row.campaign_id in weeks:
             campaigns.setdefault(row.member_id, []).append(row.campaign_id)
             members[row.member_id] = _member(row)
-    windows = _digest_windows(ctx.now, {m.timezone for m in members.values()}, settings)
     payloads: dict[tuple[int, ...], dict] = {}
     items = []
     for member_id, ids in campaigns.items():
         member = members[member_id]
-        week = windows.get(member.timezone)
-        if week is None or not _wants_digest(member) or next_waking_moment(member, ctx.now) > ctx.now:
+        if not _wants_digest(member) or next_waking_moment(member, ctx.now) > ctx.now:
             continue
         key = tuple(sorted(ids))
         if key not in payloads:
             payloads[key] = render(tuple(weeks[cid] for cid in key))
-        items.append(_outbox(member_id, "digest", f"digest:{member_id}:{week}", payloads[key], ctx.now))
+        items.append(Queued(f"digest:{member_id}:{windows[member.timezone]}", member_id, "digest", payloads[key],
+                            ctx.now))
     return await ctx.uow.nudges.queue(items, [None] * len(items))
 
 
@@ -213,7 +230,7 @@ def _digest_windows(now: datetime, zones: set[str], settings: NudgeSettings) -> 
     return found
 
 
-def _wants_digest(member: Member) -> bool:
+def _wants_digest(member: Recipient) -> bool:
     return member.forgotten_at is None and member.wants("digest") and member.preferences.get("digest", True)
 
 

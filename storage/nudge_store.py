@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -25,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.exchanges import OPEN_STATES, State
-from core.nudges import CampaignWeek
-from core.outbox import Delivery, OutboxItem
+from core.nudges import CampaignWeek, Queued
+from core.outbox import Delivery
 from storage.outbox_store import outbox
 from storage.tables import (
     UTCDateTime,
@@ -69,8 +70,23 @@ nudge_acks = Table(
     Column("acted_at", UTCDateTime, nullable=False),
 )
 SCAN_LOCK = 7_240_801  # PostgreSQL advisory lock id: one scan at a time keeps caps exact
-CHUNK = 500
+POOL = 20  # newest offers per skill and campaign that may be asked to help
+HELPABLE = 5_000  # needs looked at for helpers per scan, newest first (bounded IN lists)
 ex = exchanges.c
+
+
+class HelperRow(NamedTuple):
+    """A helper candidate, shaped like the rows `due` returns for the other kinds."""
+
+    member_id: int
+    subject: str
+    subject_id: int
+    title: str
+    minutes: int
+    sent: int
+    timezone: str
+    preferences: dict
+    forgotten_at: datetime | None
 
 
 class NudgeRepo:
@@ -105,6 +121,8 @@ class NudgeRepo:
     async def due(self, kind: str, now: datetime, cutoff: datetime, reminder_before: datetime | None,
                   top: int) -> list:
         """Items of this kind due for (member, item), with how many nudges each already had."""
+        if kind == "help":
+            return await self._helpers(cutoff, top)
         base = _BASES[kind](now, cutoff, top).subquery("base")
         log = nudge_log.c
         sent = (select(log.member_id, log.subject, log.subject_id, func.count().label("sent"),
@@ -123,6 +141,39 @@ class NudgeRepo:
         )
         return list(await self.session.execute(query))
 
+    async def _helpable(self, cutoff: datetime, top: int) -> list[int]:
+        """Stale needs whose owner was asked to refine them lately, with fewer than `top` helpers asked yet."""
+        log, helped = nudge_log.c, nudge_log.alias("helped")
+        asked = (select(helped.c.subject_id).where(helped.c.kind == "help", helped.c.subject == "need")
+                 .group_by(helped.c.subject_id).having(func.count() >= top))
+        query = (select(needs.c.id).join(nudge_log, and_(log.member_id == needs.c.owner_id, log.kind == "refine",
+                                                         log.subject == "need", log.subject_id == needs.c.id,
+                                                         log.n == 1))
+                 .where(*_stale_needs(cutoff), log.at >= cutoff, needs.c.id.not_in(asked))
+                 .order_by(log.at.desc(), needs.c.id).limit(HELPABLE))
+        return list((await self.session.execute(query)).scalars())
+
+    async def _helpers(self, cutoff: datetime, top: int) -> list:
+        """Who may be asked to help with each stale need: a few queries, ranked here, never asked twice."""
+        ids = await self._helpable(cutoff, top)
+        if not ids:
+            return []
+        nt, log = terms.c, nudge_log.c
+        wants = (await self.session.execute(
+            select(needs.c.id, needs.c.owner_id, needs.c.campaign_id, nt.term, nt.weight)
+            .join(terms, and_(nt.kind == "need", nt.post_id == needs.c.id, nt.term.like("s:%")))
+            .where(needs.c.id.in_(ids)))).all()
+        pool = (await self.session.execute(_pool(ids))).all()
+        asked = {tuple(row) for row in await self.session.execute(
+            select(log.member_id, log.subject_id).where(log.kind == "help", log.subject == "need",
+                                                        log.subject_id.in_(ids)))}
+        facts = {row.owner_id: row for row in pool}
+        about = {row.id: row for row in await self.session.execute(
+            select(needs.c.id, needs.c.title, needs.c.minutes).where(needs.c.id.in_(ids)))}
+        return [HelperRow(helper, "need", need_id, about[need_id].title, about[need_id].minutes, 0,
+                          facts[helper].timezone, facts[helper].preferences, None)
+                for need_id, helper in _rank_helpers(wants, pool, asked, top)]
+
     async def history(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
         log = nudge_log.c
         rows = await self.session.execute(select(log.member_id, log.at, log.acted_at).where(log.at >= since))
@@ -136,20 +187,18 @@ class NudgeRepo:
         rows = await self.session.execute(select(c.member_id, c.kind, c.subject, c.subject_id).where(c.until > now))
         return {tuple(row) for row in rows}
 
-    async def queue(self, items: Sequence[OutboxItem], nudges: Sequence) -> int:
+    async def queue(self, items: Sequence[Queued], nudges: Sequence) -> int:
         """Outbox rows whose keys are new, and a log row for each nudge among them."""
-        queued: set[str] = set()
-        rows = [_row(item) for item in items]
-        for start in range(0, len(rows), CHUNK):
-            statement = (self._insert(outbox).values(rows[start:start + CHUNK])
-                         .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(outbox.c.dedupe_key))
-            queued.update((await self.session.execute(statement)).scalars())
+        if not items:
+            return 0
+        statement = (self._insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                     .returning(outbox.c.dedupe_key))
+        queued = set((await self.session.execute(statement, [_row(item) for item in items])).scalars())
         logs = [dict(member_id=n.member_id, kind=n.kind, subject=n.subject, subject_id=n.subject_id, n=n.n,
-                     at=item.created_at)
-                for item, n in zip(items, nudges, strict=True) if n is not None and item.dedupe_key in queued]
-        for start in range(0, len(logs), CHUNK):
-            await self.session.execute(self._insert(nudge_log).values(logs[start:start + CHUNK])
-                                       .on_conflict_do_nothing())
+                     at=item.at)
+                for item, n in zip(items, nudges, strict=True) if n is not None and item.key in queued]
+        if logs:
+            await self.session.execute(self._insert(nudge_log).on_conflict_do_nothing(), logs)
         return len(queued)
 
     async def snooze(self, member_id: int, kind: str, subject: str, subject_id: int, until: datetime) -> None:
@@ -163,13 +212,17 @@ class NudgeRepo:
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["member_id"], set_={"acted_at": now}))
 
-    async def digest_recipients(self) -> list:
+    async def time_zones(self) -> list[str]:
+        query = select(members.c.timezone).where(members.c.forgotten_at.is_(None)).distinct()
+        return list((await self.session.execute(query)).scalars())
+
+    async def digest_recipients(self, zones: Sequence[str]) -> list:
         query = (
             select(participations.c.member_id, participations.c.campaign_id, members.c.timezone,
                    members.c.preferences, members.c.forgotten_at)
             .join(members, members.c.id == participations.c.member_id)
             .join(campaigns, campaigns.c.id == participations.c.campaign_id)
-            .where(campaigns.c.status == "active", members.c.forgotten_at.is_(None))
+            .where(campaigns.c.status == "active", members.c.forgotten_at.is_(None), members.c.timezone.in_(zones))
         )
         return list(await self.session.execute(query))
 
@@ -187,11 +240,11 @@ class NudgeRepo:
         return [CampaignWeek(cid, title, new.get(cid, 0), *done.get(cid, (0, 0))) for cid, title in rows]
 
 
-def _row(item: OutboxItem) -> dict:
-    return dict(dedupe_key=item.dedupe_key[:200], member_id=item.member_id, kind=item.kind, payload=item.payload,
-                state=Delivery.PENDING, attempts=0, next_attempt_at=item.next_attempt_at, last_error="",
-                created_at=item.created_at, broadcast_id=None, lease_owner=None, lease_until=None,
-                platform=None, platform_message_id=None, sent_at=None)
+def _row(item: Queued) -> dict:
+    return dict(dedupe_key=item.key[:200], member_id=item.member_id, kind=item.kind, payload=item.payload,
+                state=Delivery.PENDING, attempts=0, next_attempt_at=item.at, last_error="", created_at=item.at,
+                broadcast_id=None, lease_owner=None, lease_until=None, platform=None, platform_message_id=None,
+                sent_at=None)
 
 
 def _stale_needs(cutoff: datetime):
@@ -204,30 +257,43 @@ def _refine(now: datetime, cutoff: datetime, top: int):
                   needs.c.id.label("subject_id"), needs.c.title, needs.c.minutes).where(*_stale_needs(cutoff))
 
 
-def _help(now: datetime, cutoff: datetime, top: int):
-    """The best few helpers per stale need whose owner was already asked to refine it."""
-    log = nudge_log.c
-    owner_asked = exists().where(log.member_id == needs.c.owner_id, log.kind == "refine",
-                                 log.subject == "need", log.subject_id == needs.c.id)
-    stale = select(needs.c.id, needs.c.owner_id, needs.c.campaign_id).where(*_stale_needs(cutoff), owner_asked)
-    stale = stale.subquery("stale")
+def _pool(need_ids: list[int]):
+    """The newest `POOL` active offers with hours left per skill and campaign, with their owners' facts."""
     nt, ot = terms.alias("nt"), terms.alias("ot")
-    joined = exists().where(participations.c.member_id == offers.c.owner_id,
-                            participations.c.campaign_id == stale.c.campaign_id)
-    scores = (
-        select(stale.c.id.label("need_id"), offers.c.owner_id.label("helper"), func.sum(nt.c.weight).label("score"))
-        .select_from(stale.join(nt, and_(nt.c.kind == "need", nt.c.post_id == stale.c.id, nt.c.term.like("s:%")))
-                     .join(ot, and_(ot.c.kind == "offer", ot.c.term == nt.c.term))
-                     .join(offers, offers.c.id == ot.c.post_id))
-        .where(offers.c.status == "active", offers.c.minutes > offers.c.minutes_committed,
-               offers.c.owner_id != stale.c.owner_id, or_(stale.c.campaign_id.is_(None), joined))
-        .group_by(stale.c.id, offers.c.owner_id).subquery("scores")
+    skills = select(nt.c.term).where(nt.c.kind == "need", nt.c.post_id.in_(need_ids), nt.c.term.like("s:%"))
+    fresh = func.row_number().over(partition_by=(ot.c.term, participations.c.campaign_id),
+                                   order_by=offers.c.id.desc())
+    ranked = (
+        select(ot.c.term, participations.c.campaign_id, offers.c.owner_id, offers.c.id.label("offer_id"),
+               fresh.label("fresh"))
+        .select_from(ot.join(offers, offers.c.id == ot.c.post_id)
+                     .join(participations, participations.c.member_id == offers.c.owner_id))
+        .where(ot.c.kind == "offer", ot.c.term.in_(skills.distinct()), offers.c.status == "active",
+               offers.c.minutes > offers.c.minutes_committed)
+        .subquery("ranked")
     )
-    rank = func.row_number().over(partition_by=scores.c.need_id, order_by=(scores.c.score.desc(), scores.c.helper))
-    ranked = select(scores.c.need_id, scores.c.helper, rank.label("rank")).subquery("ranked")
-    return (select(ranked.c.helper.label("member_id"), literal("need").label("subject"),
-                   ranked.c.need_id.label("subject_id"), needs.c.title, needs.c.minutes)
-            .join(needs, needs.c.id == ranked.c.need_id).where(ranked.c.rank <= top))
+    return (select(ranked.c.term, ranked.c.campaign_id, ranked.c.owner_id, ranked.c.offer_id, members.c.timezone,
+                   members.c.preferences, members.c.forgotten_at)
+            .join(members, members.c.id == ranked.c.owner_id)
+            .where(ranked.c.fresh <= POOL, members.c.forgotten_at.is_(None)))
+
+
+def _rank_helpers(wants: list, pool: list, asked: set, top: int) -> list[tuple[int, int]]:
+    """(need, helper) pairs: per need, the `top` helpers sharing most skill weight, newest offer first."""
+    by_skill: dict[tuple[str, int], list] = {}
+    for row in pool:
+        by_skill.setdefault((row.term, row.campaign_id), []).append(row)
+    scores: dict[int, dict[int, list[int]]] = {}
+    for need_id, owner_id, campaign_id, term, weight in wants:
+        for row in by_skill.get((term, campaign_id), ()):
+            if row.owner_id != owner_id and (row.owner_id, need_id) not in asked:
+                score = scores.setdefault(need_id, {}).setdefault(row.owner_id, [0, 0])
+                score[0], score[1] = score[0] + weight, max(score[1], row.offer_id)
+    pairs = []
+    for need_id, helpers in scores.items():
+        best = sorted(helpers.items(), key=lambda item: (-item[1][0], -item[1][1]))[:top]
+        pairs += [(need_id, helper) for helper, _ in best]
+    return pairs
 
 
 def _exchange(member, *where, join=None):
@@ -262,5 +328,5 @@ def _hold(now: datetime, cutoff: datetime, top: int):
     return union_all(_exchange(ex.requester_id, *where, join=join), _exchange(ex.helper_id, *where, join=join))
 
 
-_BASES = {"refine": _refine, "help": _help, "proposal": _proposal, "confirm": _confirm, "session": _session,
+_BASES = {"refine": _refine, "proposal": _proposal, "confirm": _confirm, "session": _session,
           "hold": _hold}

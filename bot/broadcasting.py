@@ -6,7 +6,9 @@ batches. All state is in the database, so a restart picks up where the last proc
 
 import json
 import logging
+import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from bot.dialogs.campaign_forms import broadcast_card
 from bot.viewcodec import decode, encode
@@ -15,12 +17,16 @@ from core import broadcast_delivery as delivery
 from core.broadcast_delivery import Progress
 from core.broadcasts import Broadcast
 from core.campaigns import Campaign
+from core.errors import NotFound
 from core.members import Identity
 from core.outbox import Delivery
 from core.ports import Context
 from storage.broadcast_fanout import SqlFanout
 
 log = logging.getLogger(__name__)
+REDRAW_EVERY = 10.0
+_drawn: WeakKeyDictionary = WeakKeyDictionary()
+"""Per bank, when this process last redrew each broadcast's card (a pace, not state: losing it costs a redraw)."""
 
 
 def recipient_payload(broadcast: Broadcast, campaign: Campaign) -> dict:
@@ -33,7 +39,7 @@ def progress_card(broadcast: Broadcast, campaign: Campaign, now: Progress) -> Ca
               Field("Unreachable", str(now.unreachable)), Field("Remaining", str(now.remaining)))
     if now.skipped:
         fields += (Field("Skipped (broadcasts off)", str(now.skipped)),)
-    state = "Delivered" if now.done else "Sending"
+    state = "Finished" if now.done else "Sending"
     return Card(title=f"{state}: {broadcast.title}", fields=fields,
                 note=f"Your broadcast to {campaign.title} · {now.total} participants · updates as it goes")
 
@@ -68,21 +74,47 @@ async def refresh_active(services: Any) -> int:
 
 
 async def refresh_progress(services: Any, broadcast_id: int) -> Progress:
-    """Mark the broadcast sent when nothing is pending, and redraw the lead's card in place if it changed."""
+    """Redraw the lead's card in place if its figures changed; once nothing is pending, the broadcast is sent.
+
+    Redraws spend the lead's workspace or tenant rate like any message, so between the
+    first and the last they come at most every `REDRAW_EVERY` seconds, through the limiter.
+    A final redraw that fails leaves the broadcast `sending`, so the next refresh tries again.
+    """
     now, target, payload = await services.bank.run(_redraw, broadcast_id)
-    if target is None:
-        return now
+    if target is not None and (now.done or _due(services, broadcast_id)):
+        if not await _update(services, broadcast_id, target, payload):
+            return now
+    if now.done:
+        await services.bank.run(delivery.finish, broadcast_id)
+    return now
+
+
+async def _update(services: Any, broadcast_id: int, target: tuple[Identity, str], payload: dict) -> bool:
     identity, message_id = target
     update = getattr(services.notifier.senders.get(identity.platform), "update", None)
     if update is None:
-        return now
+        return True
     try:
+        await _paced(services.notifier, identity)
         await update(identity, message_id, decode(payload))
     except Exception:
         log.warning("could not update the progress card of broadcast %s", broadcast_id, exc_info=True)
-        return now
+        return False
+    _drawn.setdefault(services.bank, {})[broadcast_id] = time.monotonic()
     await services.bank.run(_shown, broadcast_id, payload)
-    return now
+    return True
+
+
+def _due(services: Any, broadcast_id: int) -> bool:
+    last = _drawn.get(services.bank, {}).get(broadcast_id)
+    return last is None or time.monotonic() - last >= REDRAW_EVERY
+
+
+async def _paced(notifier: Any, identity: Identity) -> None:
+    """Wait for a slot under the worker's rate limits for this identity, when the notifier keeps them."""
+    limiter, limits = getattr(notifier, "limiter", None), getattr(notifier, "limits", None)
+    if limiter is not None and limits is not None:
+        await limiter.acquire(limits.rates(identity))
 
 
 async def _with_status(ctx: Context, status: str) -> list[int]:
@@ -91,7 +123,10 @@ async def _with_status(ctx: Context, status: str) -> list[int]:
 
 async def _redraw(ctx: Context, broadcast_id: int) -> tuple[Progress, tuple[Identity, str] | None, dict]:
     """Progress now, and where to redraw the card: nowhere if it is unchanged or not delivered yet."""
-    broadcast, now = await delivery.finish(ctx, broadcast_id)
+    broadcast = await ctx.uow.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        raise NotFound("That broadcast doesn't exist.")
+    now = await delivery.progress(ctx, broadcast_id)
     campaign = await ctx.uow.campaigns.get(broadcast.campaign_id)
     payload = progress_payload(broadcast, campaign, now)
     row = await SqlFanout(ctx.uow).by_key(delivery.progress_key(broadcast_id))

@@ -4,6 +4,7 @@ Fan-out and the status change share one transaction, so a broadcast is fanned ou
 once or not at all; everything after that lives in outbox rows and survives restarts.
 """
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -89,14 +90,15 @@ async def fan_out(ctx: Context, broadcast_id: int, payload_for: PayloadFor,
     members = await store.members(sorted({s.member_id for s in seats if s.member_id != broadcast.author_id}))
     payload = payload_for(broadcast, campaign)
     rows = [_row(ctx, broadcast_id, member, payload) for member in members.values()]
-    await store.add_many(rows)
-    broadcast.status = SENDING
-    await ctx.uow.flush()
+    random.Random(broadcast_id).shuffle(rows)  # each claimed batch spans workspaces and tenants alike
     pending = sum(1 for row in rows if row.state == Delivery.PENDING)
-    if progress_for is not None:
+    if progress_for is not None:  # queued first, so the lead sees it before the crowd is served
         start = Progress(skipped=len(rows) - pending, remaining=pending)
         await enqueue(ctx, broadcast.author_id, PROGRESS_KIND, progress_key(broadcast_id),
                       progress_for(broadcast, campaign, start))
+    await store.add_many(rows)
+    broadcast.status = SENDING
+    await ctx.uow.flush()
     return pending
 
 

@@ -9,6 +9,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from core import campaign_flow, directory
 from core.bank import Bank
 from core.campaigns import Participation
+from core.ledger import Account, AccountKind
 from core.members import Identity, Member, Role
 from storage.database import Database
 from storage.teams_tables import teams_references
@@ -65,7 +66,7 @@ async def populate(bank: Bank, crowd: Crowd, slack: dict[str, int], teams: dict[
         else:
             crowd.teams[member_id] = f"a:chat-{user}"
     if teams:
-        await _teams_references(bank, people, service_url)
+        await add_teams_references(bank, people, service_url)
     return crowd
 
 
@@ -82,11 +83,13 @@ async def _add_people(ctx, slug: str, people: list[tuple[str, str, str]], opt_ou
     session.add_all([Identity(platform=p, workspace_id=w, user_id=u, member_id=m.id, created_at=ctx.now)
                      for (p, w, u), m in zip(people, members, strict=True)])
     session.add_all([Participation(campaign_id=campaign.id, member_id=m.id, joined_at=ctx.now) for m in members])
+    session.add_all([Account(kind=AccountKind.MEMBER, owner_id=m.id, name=m.display_name,
+                             credit_limit=ctx.rules.credit_limit_minutes, created_at=ctx.now) for m in members])
     await session.flush()
     return [(m.id, not m.wants("broadcast")) for m in members]
 
 
-async def _teams_references(bank: Bank, people: list, service_url: str) -> None:
+async def add_teams_references(bank: Bank, people: list, service_url: str) -> None:
     rows = [{"kind": "member", "tenant_id": tenant, "key": user, "user_id": f"29:{user}", "service_url": service_url,
              "reference": reference(tenant, user, service_url), "failures": 0, "updated_at": datetime.now(UTC)}
             for platform, tenant, user in people if platform == "teams"]

@@ -26,6 +26,7 @@ class DeliveryLimits:
     teams_tenant_per_second: float = 50.0
     concurrency: int = 32
     lease_seconds: float = 300.0
+    kick_lease_seconds: float = 60.0
     kick_limit: int = 20
 
     @classmethod

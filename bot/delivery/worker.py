@@ -35,7 +35,7 @@ async def deliver_keys(bank: Bank, dispatcher: "Dispatcher", owner: str, keys: l
     """The kick after a turn: send just these rows now, if nobody else holds them."""
     if not keys:
         return 0
-    lease = timedelta(seconds=dispatcher.limits.lease_seconds)
+    lease = timedelta(seconds=dispatcher.limits.kick_lease_seconds)
     jobs = await bank.run(claim_keys, keys, owner, lease)
     return await send_all(bank, dispatcher, owner, jobs)
 

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from bot import notify
 from bot.conversation import Conversation, NoNotifier
 from bot.delivery.queue import keyed, queue
 from bot.handlers.exchanges import outcome
@@ -65,6 +66,21 @@ async def test_a_step_through_the_conversation_queues_its_notice_once_and_kicks_
     again = await services.conversation.handle(turn)  # a double click: refused, nothing new queued or sent
     assert "already" in again.cards[0].text.lower()
     assert len(await rows(bank)) == 1 and len(fake.of("chat.postMessage")) == 1
+
+
+async def test_inside_a_platform_request_the_kick_runs_after_the_reply(db, bank, fake):
+    alice, bob, exchange = await proposal(bank)
+    services = slack_services(db, bank, fake)
+    token = notify.background.set(True)  # as the Slack front end does while a request is answered
+    try:
+        await services.conversation.handle(Turn(platform="slack", workspace_id="T1", user_id="UALICE",
+                                                command="accept", text=str(exchange.id)))
+    finally:
+        notify.background.reset(token)
+    assert fake.of("chat.postMessage") == [] and services.notifier.pending  # the reply did not wait
+    await services.notifier.settle()
+    [row] = await rows(bank)
+    assert row.state == Delivery.SENT and fake.last("chat.postMessage")["channel"] == "DBOB"
 
 
 async def test_keyless_notices_get_keys_from_the_request_so_a_retry_queues_nothing_new(bank):

@@ -34,6 +34,8 @@ class TransferKind(StrEnum):
 
 RESOLUTIONS = (TransferKind.POST, TransferKind.VOID, TransferKind.EXPIRE)
 MAX_AMOUNT = 10**9  # minutes; far beyond any real exchange, far inside a BIGINT
+MAX_KEY_CHARS = 200  # the column sizes, so every backend refuses alike
+MAX_REASON_CHARS = 300
 
 
 @dataclass(kw_only=True, eq=False)

@@ -2,6 +2,8 @@
 
 from core.errors import InvalidState, NotFound
 from core.ledger import (
+    MAX_KEY_CHARS,
+    MAX_REASON_CHARS,
     Account,
     AccountKind,
     Transfer,
@@ -55,10 +57,7 @@ async def hold(ctx: Context, key: str, debit_id: int, credit_id: int, amount: in
         key=key, kind=TransferKind.PENDING, debit_account_id=debit_id,
         credit_account_id=credit_id, amount=amount, reason=reason,
     )
-    existing = await ctx.uow.transfers.by_key(key)
-    if existing is not None:
-        return check_same_request(existing, proposed)
-    proposed.expires_at = ctx.now + ctx.rules.hold_ttl
+    proposed.expires_at = ctx.now + ctx.rules.hold_ttl  # not part of the request's content
     return await _write(ctx, proposed, lambda debit, credit: apply_pending(debit, credit, amount))
 
 
@@ -110,7 +109,7 @@ async def _resolve(ctx: Context, key: str, kind: str, pending_id: int, amount: i
         credit_account_id=pending.credit_account_id, amount=amount, pending_id=pending_id, reason=reason,
     )
     existing = await ctx.uow.transfers.by_key(key)
-    if existing is not None:
+    if existing is not None:  # a retry answers as the first time did, even after expiry
         return check_same_request(existing, proposed)
     if kind != TransferKind.EXPIRE and pending.expires_at and ctx.now >= pending.expires_at:
         raise InvalidState(f"This hold expired on {pending.expires_at:%d %b}, so it can't be used.")
@@ -126,13 +125,17 @@ async def _resolve(ctx: Context, key: str, kind: str, pending_id: int, amount: i
     return await _write(
         ctx, proposed,
         lambda debit, credit: apply_resolution(kind, pending, debit, credit, amount),
-        guard,
+        guard, checked=True,
     )
 
 
-async def _write(ctx: Context, proposed: Transfer, apply, guard=None) -> Transfer:
-    """Check idempotency, lock both accounts in id order, apply, append."""
-    existing = await ctx.uow.transfers.by_key(proposed.key)
+async def _write(ctx: Context, proposed: Transfer, apply, guard=None, checked: bool = False) -> Transfer:
+    """Check idempotency (unless the caller just did), lock both accounts in id order, apply, append."""
+    if not proposed.key or len(proposed.key) > MAX_KEY_CHARS:
+        raise InvalidState(f"An idempotency key is 1 to {MAX_KEY_CHARS} characters.")
+    if len(proposed.reason) > MAX_REASON_CHARS:
+        raise InvalidState(f"A transfer's reason is at most {MAX_REASON_CHARS} characters.")
+    existing = None if checked else await ctx.uow.transfers.by_key(proposed.key)
     if existing is not None:
         return check_same_request(existing, proposed)
     if proposed.debit_account_id == proposed.credit_account_id:

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.ledger import Account, Transfer, TransferKind
 from core.minutes import format_minutes
@@ -22,6 +22,8 @@ class LedgerCheck:
 async def verify_ledger(db: Database) -> LedgerCheck:
     """Read everything in one snapshot and recompute the counters from scratch."""
     async with db.unit_of_work(readonly=True) as uow:
+        if not db.is_sqlite:  # one snapshot for both reads, even while others write
+            await uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         accounts = list((await uow.session.execute(select(Account).order_by(Account.id))).scalars())
         rows = list((await uow.session.execute(select(Transfer).order_by(Transfer.id))).scalars())
     return check(accounts, rows)

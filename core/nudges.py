@@ -34,6 +34,7 @@ class NudgeSettings:
     snooze: timedelta = timedelta(days=3)
     helpers_per_need: int = 3
     per_member_per_scan: int = 1
+    max_per_scan: int = 5_000  # a backlog spreads over a few scans (0: no limit)
     digest_from_hour: int = 8
     digest_until_hour: int = 12
     limits: NudgeLimits = field(default_factory=NudgeLimits)
@@ -167,6 +168,8 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
         for row in rows:
             nudge = Nudge(kind, row.subject, row.subject_id, row.member_id, row.sent + 1, row.title or "",
                           row.minutes or 0)
+            if settings.max_per_scan and len(chosen) >= settings.max_per_scan:
+                break
             if nudge.n > 2 or (row.member_id, kind, row.subject, row.subject_id) in snoozed:
                 continue
             if per_member.get(nudge.member_id, 0) >= settings.per_member_per_scan:

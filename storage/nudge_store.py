@@ -1,5 +1,6 @@
 """Nudge tables and the set-based queries that find who is due a nudge."""
 
+import heapq
 from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -15,6 +16,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -125,19 +127,18 @@ class NudgeRepo:
             return await self._helpers(cutoff, top)
         base = _BASES[kind](now, cutoff, top).subquery("base")
         log = nudge_log.c
-        sent = (select(log.member_id, log.subject, log.subject_id, func.count().label("sent"),
-                       func.max(log.at).label("last_at"))
-                .where(log.kind == kind).group_by(log.member_id, log.subject, log.subject_id).subquery("sent"))
-        again = and_(sent.c.sent < 2, sent.c.last_at <= reminder_before) if reminder_before else False
+        mine = and_(log.member_id == base.c.member_id, log.kind == kind, log.subject == base.c.subject,
+                    log.subject_id == base.c.subject_id)  # one probe of the log's unique index per item
+        counted = select(base, select(func.count()).where(mine).scalar_subquery().label("sent"),
+                         select(func.max(log.at)).where(mine).scalar_subquery().label("last_at")).subquery("counted")
+        again = and_(counted.c.sent < 2, counted.c.last_at <= reminder_before) if reminder_before else false()
         query = (
-            select(base.c.member_id, base.c.subject, base.c.subject_id, base.c.title, base.c.minutes,
-                   func.coalesce(sent.c.sent, 0).label("sent"), members.c.timezone, members.c.preferences,
+            select(counted.c.member_id, counted.c.subject, counted.c.subject_id, counted.c.title,
+                   counted.c.minutes, counted.c.sent, members.c.timezone, members.c.preferences,
                    members.c.forgotten_at)
-            .select_from(base.join(members, members.c.id == base.c.member_id).outerjoin(
-                sent, and_(sent.c.member_id == base.c.member_id, sent.c.subject == base.c.subject,
-                           sent.c.subject_id == base.c.subject_id)))
-            .where(members.c.forgotten_at.is_(None), or_(sent.c.sent.is_(None), again))
-            .order_by(base.c.subject_id, base.c.member_id)
+            .join(members, members.c.id == counted.c.member_id)
+            .where(members.c.forgotten_at.is_(None), or_(counted.c.sent == 0, again))
+            .order_by(counted.c.subject_id, counted.c.member_id)
         )
         return list(await self.session.execute(query))
 
@@ -291,8 +292,8 @@ def _rank_helpers(wants: list, pool: list, asked: set, top: int) -> list[tuple[i
                 score[0], score[1] = score[0] + weight, max(score[1], row.offer_id)
     pairs = []
     for need_id, helpers in scores.items():
-        best = sorted(helpers.items(), key=lambda item: (-item[1][0], -item[1][1]))[:top]
-        pairs += [(need_id, helper) for helper, _ in best]
+        best = heapq.nlargest(top, ((score, newest, helper) for helper, (score, newest) in helpers.items()))
+        pairs += [(need_id, helper) for _, _, helper in best]
     return pairs
 
 

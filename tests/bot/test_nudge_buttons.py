@@ -8,7 +8,8 @@ from sqlalchemy import select
 from bot.conversation import Conversation
 from bot.scheduler import nudges as jobs
 from bot.turns import Turn
-from bot.viewcodec import decode
+from bot.viewcodec import decode, encode
+from bot.views import Message
 from core import directory, exchange_flow, marketplace
 from storage.outbox_store import outbox
 from tests.support import join
@@ -50,6 +51,8 @@ async def test_every_nudge_card_carries_snooze_and_stop(bank, db, clock):
     assert [b.action for b in proposal.buttons] == ["exchange.accept", "exchange.decline", "nudge.snooze",
                                                     "nudge.stop"]
     assert proposal.buttons[0].ref == str(exchange.id)
+    for card in cards.values():  # the quick encoder writes what the outbox's codec reads
+        assert decode(jobs.plain_encode(card)) == decode(encode(Message(cards=(card,)))) == Message(cards=(card,))
 
 
 async def test_snooze_button_holds_back_the_reminder_for_three_days(bank, db, clock):

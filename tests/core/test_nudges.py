@@ -257,6 +257,15 @@ async def test_digest_respects_its_switch(bank, db, monday):
     assert await digest(bank) == 0
 
 
+async def test_a_backlog_spreads_over_scans_and_nothing_is_lost(bank, db, monday):
+    for i in range(12):
+        await need(bank, await join(bank, f"m{i}"))
+    monday.advance(timedelta(days=7))
+    settings = replace(SETTINGS, max_per_scan=5)
+    assert [await scan(bank, settings) for _ in range(4)] == [5, 5, 2, 0]
+    assert len(set(await keys(db))) == 12
+
+
 async def test_two_scans_at_once_queue_nothing_twice(bank, db, clock, rules, monday):
     members = [await join(bank, f"m{i}") for i in range(12)]
     for member in members:

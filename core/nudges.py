@@ -44,16 +44,15 @@ class NudgeSettings:
         """HEXITIME_NUDGE_<FIELD> overrides: durations in hours, counts as integers."""
         found: dict = {}
         for spec in fields(cls):
-            raw = env.get(f"HEXITIME_NUDGE_{spec.name.upper()}")
-            if raw is None or spec.name == "limits":
-                continue
-            is_span = isinstance(getattr(cls(), spec.name), timedelta)
-            found[spec.name] = timedelta(hours=float(raw)) if is_span else int(raw)
+            name = f"HEXITIME_NUDGE_{spec.name.upper()}"
+            if spec.name != "limits" and name in env:
+                is_span = isinstance(getattr(cls(), spec.name), timedelta)
+                found[spec.name] = timedelta(hours=_number(env, name, float)) if is_span else _number(env, name, int)
         limits = NudgeLimits(
-            weekly_cap=int(env.get("HEXITIME_NUDGE_WEEKLY_CAP", NudgeLimits.weekly_cap)),
-            ignored_before_backoff=int(env.get("HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF",
-                                               NudgeLimits.ignored_before_backoff)),
-            backoff=timedelta(days=float(env.get("HEXITIME_NUDGE_BACKOFF_DAYS", 14))),
+            weekly_cap=_number(env, "HEXITIME_NUDGE_WEEKLY_CAP", int, NudgeLimits.weekly_cap),
+            ignored_before_backoff=_number(env, "HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF", int,
+                                           NudgeLimits.ignored_before_backoff),
+            backoff=timedelta(days=_number(env, "HEXITIME_NUDGE_BACKOFF_DAYS", float, 14)),
         )
         return cls(**found, limits=limits)
 
@@ -64,6 +63,20 @@ class NudgeSettings:
         span = {"refine": self.need_open, "help": self.need_open, "proposal": self.proposal_unanswered,
                 "session": self.session_unlogged, "confirm": self.confirm_waiting}[kind]
         return now - span
+
+
+def _number(env: Mapping[str, str], name: str, kind: type, default=None):
+    """A non-negative number from the environment, or an error that names the variable."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"{name}={raw!r}: expected a number of zero or more")
+    return value
 
 
 @dataclass(frozen=True)

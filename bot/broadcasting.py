@@ -38,7 +38,7 @@ def progress_card(broadcast: Broadcast, campaign: Campaign, now: Progress) -> Ca
     fields = (Field("Sent", str(now.sent)), Field("Failed", str(now.failed)),
               Field("Unreachable", str(now.unreachable)), Field("Remaining", str(now.remaining)))
     if now.skipped:
-        fields += (Field("Skipped (broadcasts off)", str(now.skipped)),)
+        fields += (Field("Skipped", str(now.skipped)),)
     state = "Finished" if now.done else "Sending"
     return Card(title=f"{state}: {broadcast.title}", fields=fields,
                 note=f"Your broadcast to {campaign.title} · {now.total} participants · updates as it goes")

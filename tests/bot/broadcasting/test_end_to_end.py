@@ -90,6 +90,11 @@ async def test_every_one_of_two_thousand_recipients_gets_exactly_one_message_thr
         assert stage.slack.refused >= 25 and not stage.teams.failures, "the injected 429s were not all met"
         assert await bank.read(delivery.progress, broadcast_id) == Progress(sent=2000, skipped=20)
         assert (await bank.read(lambda ctx: ctx.uow.broadcasts.get(broadcast_id))).status == "sent"
+        some_dm = next(iter(crowd.slack.values()))
+        dm = [c.args for c in stage.slack.calls if c.method == "chat.postMessage" and c.args["channel"] == some_dm][-1]
+        assert "<!here>" not in json.dumps(dm) and "&lt;!here&gt;" in json.dumps(dm["blocks"])  # inert
+        [activity] = stage.teams.to(next(iter(crowd.teams.values())), "send")
+        assert "Switch off N2O manifolds" in activity.texts and not activity.body.get("entities")  # no mention
         lead_dm = dm_channel("ULEAD")
         assert stage.slack.delivered[lead_dm] == 1 and stage.slack.updated[lead_dm] >= 1
         final = [c.args for c in stage.slack.calls if c.method == "chat.update"][-1]

@@ -59,7 +59,7 @@ async def test_one_row_per_participant_opted_out_skipped_author_never_and_only_o
         crowd.lead.id, f"broadcast:{broadcast_id}:progress", None)
     shown = {f.label: f.value for f in decode(progress_row.payload).cards[0].fields}
     assert shown == {"Sent": "0", "Failed": "0", "Unreachable": "0", "Remaining": "8",
-                     "Skipped (broadcasts off)": "2"}
+                     "Skipped": "2"}
     assert await bank.read(delivery.progress, broadcast_id) == Progress(skipped=2, remaining=8)
     assert (await bank.read(lambda ctx: ctx.uow.broadcasts.get(broadcast_id))).status == "sending"
 

@@ -73,7 +73,7 @@ def settings_form(member: Member) -> Form:
             Input("quiet_start", "Quiet from", required=True, value=start, hint="24-hour time, e.g. 20:00"),
             Input("quiet_end", "Quiet until", required=True, value=end, hint="e.g. 08:00"),
             Input("quiet_weekends", "Quiet at weekends", kind="checkbox",
-                  value=prefs.get("quiet_weekends", True)),
+                  value=prefs.get("quiet_weekends", False)),
             Input("digest", "Weekly campaign digest", kind="checkbox", value=prefs.get("digest", True)),
         ),
     )

@@ -21,7 +21,7 @@ def settings_card(member: Member) -> Card:
     fields = (Field("Time zone", member.timezone),
               Field("Nudges on", "; ".join(on) or "none"),
               Field("Quiet hours", f"{start} to {end}"),
-              Field("Quiet at weekends", _yes(prefs.get("quiet_weekends", True))),
+              Field("Quiet at weekends", _yes(prefs.get("quiet_weekends", False))),
               Field("Weekly digest", _yes(prefs.get("digest", True))))
     return Card(title="Your settings", fields=fields, buttons=(Button("Change settings", "settings.edit"),))
 

@@ -256,6 +256,8 @@ async def _set_need(ctx: Context, exchange: Exchange, status: NeedStatus) -> Non
         return
     need.status = status
     need.updated_at = ctx.now
+    if status == NeedStatus.CLOSED:
+        await ctx.uow.needs.index_terms(need, [])  # met: no longer a match for anyone
 
 
 async def expire_hold(ctx: Context, exchange_id: int) -> Exchange | None:

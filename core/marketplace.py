@@ -57,6 +57,7 @@ async def withdraw_need(ctx: Context, actor_id: int, need_id: int) -> Need:
     if need.status in (NeedStatus.CLOSED, NeedStatus.WITHDRAWN):
         raise InvalidState(f"That need is already {need.status}.")
     need.status, need.updated_at = NeedStatus.WITHDRAWN, ctx.now
+    await ctx.uow.needs.index_terms(need, [])  # out of matching for good
     return need
 
 
@@ -68,6 +69,8 @@ async def set_offer_status(ctx: Context, actor_id: int, offer_id: int, status: s
     if offer.status == status:
         raise InvalidState(f"That offer is already {status}.")
     offer.status, offer.updated_at = status, ctx.now
+    if status == OfferStatus.CLOSED:
+        await ctx.uow.offers.index_terms(offer, [])  # out of matching for good
     return offer
 
 
@@ -103,7 +106,8 @@ async def needs_for_offer(ctx: Context, actor_id: int, offer_id: int, top: int =
     target = offer_profile(offer)
     pool = await ctx.uow.needs.candidates(_offer_terms(offer), actor_id, CANDIDATE_POOL)
     skip = await ctx.uow.dismissals.of_member(actor_id, "need")
-    return matching.rank(target, map(need_profile, pool), ctx.now, await _titles(ctx), skip, top)
+    return matching.rank(target, map(need_profile, pool), ctx.now, await _titles(ctx), skip, top,
+                        target_is_need=False)
 
 
 async def dismiss(ctx: Context, actor_id: int, kind: str, post_id: int) -> None:

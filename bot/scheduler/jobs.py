@@ -1,13 +1,13 @@
 """The scheduled jobs. Each is keyed work, so two runs at once change and send nothing twice."""
 
-import importlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from types import ModuleType
 from typing import Any
 
+from bot import broadcasting
 from bot.bootstrap import Services
-from bot.scheduler import notices
+from bot.delivery import worker
+from bot.scheduler import notices, nudges
 from core import exchange_flow, expiry
 from core.errors import DomainError
 from core.ports import Context
@@ -16,13 +16,18 @@ from storage import scheduler_store
 log = logging.getLogger(__name__)
 
 BATCH = 100
-_announced: set[str] = set()
 
 
 async def deliver(services: Services, owner: str, limit: int = 200) -> int:
     """Send what the outbox holds that is due; the delivery worker owns how."""
-    worker = _optional("bot.delivery.worker", "deliver_due")
-    return await worker.deliver_due(services, owner, limit) if worker else 0
+    return await worker.deliver_due(services, owner, limit)
+
+
+async def broadcasts(services: Services) -> int:
+    """Queued broadcasts fanned out to the outbox; progress cards of those being sent redrawn."""
+    queued = await broadcasting.fan_out_queued(services)
+    await broadcasting.refresh_active(services)
+    return queued
 
 
 async def expire_holds(services: Services, limit: int = BATCH) -> int:
@@ -46,14 +51,12 @@ async def auto_confirm(services: Services, limit: int = BATCH) -> int:
 
 async def nudge_scan(services: Services) -> int:
     """Nudges for needs, proposals, sessions and logs that wait too long (bot.scheduler.nudges)."""
-    nudges = _optional("bot.scheduler.nudges", "scan")
-    return await nudges.scan(services) if nudges else 0
+    return await nudges.scan(services)
 
 
 async def digests(services: Services) -> int:
     """Weekly campaign digests on each member's local Monday morning (bot.scheduler.nudges)."""
-    nudges = _optional("bot.scheduler.nudges", "digest")
-    return await nudges.digest(services) if nudges else 0
+    return await nudges.digest(services)
 
 
 async def _expired_needs(ctx: Context, limit: int) -> list[int]:
@@ -78,19 +81,3 @@ async def _each(
         except DomainError as refused:
             log.warning("%s of #%s refused: %s", what, item_id, refused.message)
     return done
-
-
-def _optional(name: str, function: str) -> ModuleType | None:
-    """A module another part of the release provides; until it does, its job is skipped (said once)."""
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as missing:
-        if missing.name is None or not (name == missing.name or name.startswith(missing.name + ".")):
-            raise
-        module = None
-    if module is not None and hasattr(module, function):
-        return module
-    if f"{name}.{function}" not in _announced:
-        _announced.add(f"{name}.{function}")
-        log.info("%s.%s is not in this build yet; that job is skipped", name, function)
-    return None

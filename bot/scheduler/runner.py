@@ -32,6 +32,7 @@ class SchedulerSettings:
     lease_ttl: float = 30.0
     renew_every: float = 10.0
     deliver_every: float = 1.0
+    broadcast_every: float = 2.0
     expire_every: float = 60.0
     confirm_every: float = 60.0
     nudge_every: float = 300.0
@@ -112,6 +113,7 @@ def job_table(services: Services, owner: str, settings: SchedulerSettings) -> li
     batch = settings.batch
     return [
         ("deliver", settings.deliver_every, partial(jobs.deliver, services, owner)),
+        ("broadcasts", settings.broadcast_every, partial(jobs.broadcasts, services)),
         ("expire-holds", settings.expire_every, partial(jobs.expire_holds, services, batch)),
         ("expire-needs", settings.expire_every, partial(jobs.expire_needs, services, batch)),
         ("auto-confirm", settings.confirm_every, partial(jobs.auto_confirm, services, batch)),

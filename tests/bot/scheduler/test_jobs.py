@@ -128,3 +128,19 @@ async def test_two_schedulers_running_the_same_jobs_at_once_change_and_send_once
         assert len(await messages(db, f"exchange:{agreed.id}:hold-expired:")) == 2
     for need in needs:
         assert len(await messages(db, f"need:{need.id}:")) == 1
+
+
+async def test_a_queued_broadcast_is_fanned_out_by_its_job_once(db, bank, clock, rules) -> None:
+    from core import broadcasts, campaign_flow, directory
+
+    services = services_for(db, bank)
+    lead, ada, bob = await join(bank, "lead"), await join(bank, "ada"), await join(bank, "bob")
+    await bank.run(directory.bootstrap_admin, "slack", "T1", "ULEAD")
+    for member in (ada, bob):
+        await bank.run(campaign_flow.join, member.id, "biodiversity")
+    await bank.run(broadcasts.queue, lead.id, "biodiversity", "Pond day", "Bring boots", "", "k1")
+
+    assert await jobs.broadcasts(services) == 2
+    assert await jobs.broadcasts(services) == 0
+    told = await messages(db, "broadcast:")
+    assert {ada.id, bob.id} <= set(told) and lead.id in told  # the lead's progress card

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.conversation import Conversation
+from bot.delivery.limits import DeliveryLimits
 from bot.notify import Dispatcher
 from core import campaign_flow, directory
 from core.bank import Bank
@@ -45,7 +46,7 @@ async def bootstrap(settings: Settings, clock: Clock | None = None, front_ends: 
     await bank.run(campaign_flow.seed)
     for label in settings.admins:
         await bank.run(directory.bootstrap_admin, *parse_identity(label))
-    notifier = Dispatcher(bank)
+    notifier = Dispatcher(bank, limits=DeliveryLimits.from_settings(settings))
     services = Services(settings=settings, db=db, bank=bank, clock=clock,
                         conversation=Conversation(bank, notifier), notifier=notifier)
     if front_ends:

@@ -120,6 +120,16 @@ class Settings(BaseSettings):
     hold_ttl_days: int = Field(60, validation_alias="HEXITIME_HOLD_TTL_DAYS", ge=1)
     need_ttl_days: int = Field(90, validation_alias="HEXITIME_NEED_TTL_DAYS", ge=1)
     admins: tuple[str, ...] = Field((), validation_alias="HEXITIME_ADMINS")
+    delivery_slack_channel_per_second: float | None = Field(
+        None, validation_alias="HEXITIME_DELIVERY_SLACK_CHANNEL_PER_SECOND", gt=0)
+    delivery_slack_workspace_per_second: float | None = Field(
+        None, validation_alias="HEXITIME_DELIVERY_SLACK_WORKSPACE_PER_SECOND", gt=0)
+    delivery_teams_conversation_per_second: float | None = Field(
+        None, validation_alias="HEXITIME_DELIVERY_TEAMS_CONVERSATION_PER_SECOND", gt=0)
+    delivery_teams_tenant_per_second: float | None = Field(
+        None, validation_alias="HEXITIME_DELIVERY_TEAMS_TENANT_PER_SECOND", gt=0)
+    delivery_concurrency: int | None = Field(None, validation_alias="HEXITIME_DELIVERY_CONCURRENCY", ge=1)
+    delivery_lease_seconds: float | None = Field(None, validation_alias="HEXITIME_DELIVERY_LEASE_SECONDS", gt=0)
 
     @classmethod
     def settings_customise_sources(

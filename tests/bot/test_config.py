@@ -205,3 +205,12 @@ def test_negative_hours_are_refused(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("HEXITIME_CREDIT_LIMIT_HOURS", "-1")
     with pytest.raises(ValidationError):
         load_settings()
+
+
+def test_delivery_rates_come_from_the_environment(monkeypatch) -> None:
+    from bot.config import load_settings
+    from bot.delivery.limits import DeliveryLimits
+
+    monkeypatch.setenv("HEXITIME_DELIVERY_SLACK_WORKSPACE_PER_SECOND", "2.5")
+    limits = DeliveryLimits.from_settings(load_settings())
+    assert (limits.slack_workspace_per_second, limits.teams_tenant_per_second) == (2.5, 50.0)

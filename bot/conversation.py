@@ -2,7 +2,7 @@
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.delivery.queue import keyed, queue
@@ -16,6 +16,9 @@ from core.members import Member
 
 log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
+
+
+Introduce = Callable[[Turn], Awaitable[Turn]]
 
 
 class Notifier(Protocol):
@@ -42,9 +45,10 @@ class Conversation:
         self.router = load()
         self.notifier = notifier or NoNotifier()
 
-    async def handle(self, turn: Turn) -> Reply:
+    async def handle(self, turn: Turn, introduce: Introduce | None = None) -> Reply:
+        """`introduce` asks the platform who a newcomer is (name, time zone), on first contact only."""
         try:
-            member, created = await self._member(turn)
+            member, created = await self._member(turn, introduce)
             request = Request(turn=turn, member=member, bank=self.bank, first_contact=created)
             reply = await self._route(request)
         except DomainError as refusal:
@@ -57,10 +61,12 @@ class Conversation:
         await self._deliver(turn, reply.notices)
         return reply
 
-    async def _member(self, turn: Turn) -> tuple[Member, bool]:
+    async def _member(self, turn: Turn, introduce: Introduce | None) -> tuple[Member, bool]:
         member = await self.bank.read(directory.lookup, turn.platform, turn.workspace_id, turn.user_id)
         if member is not None:
             return member, False
+        if introduce is not None:
+            turn = await introduce(turn)
         return await self.bank.run(
             directory.resolve, turn.platform, turn.workspace_id, turn.user_id, turn.display_name, turn.timezone
         )

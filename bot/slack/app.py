@@ -35,13 +35,9 @@ class Listeners:
         self.engine = engine
 
     async def _turn(self, turn: Turn, client: AsyncWebClient) -> Reply:
-        try:
-            turn = await people.introduce(turn, self.conversation.bank, client)
-        except Exception:
-            log.exception("could not look the member up; continuing with the payload")
         token = delivery.deferred.set(True)
         try:
-            return await self.conversation.handle(turn)
+            return await self.conversation.handle(turn, lambda newcomer: people.introduce(newcomer, client))
         finally:
             delivery.deferred.reset(token)
 

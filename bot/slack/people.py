@@ -7,25 +7,18 @@ from dataclasses import replace
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.turns import Turn
-from core.bank import Bank
-from core.members import Member
-from core.ports import Context
 
 log = logging.getLogger(__name__)
 LOOKUP_SECONDS = 1.0
 
 
-async def _known(ctx: Context, platform: str, workspace_id: str, user_id: str) -> Member | None:
-    return await ctx.uow.members.by_identity(platform, workspace_id, user_id)
-
-
-async def introduce(turn: Turn, bank: Bank, client: AsyncWebClient) -> Turn:
-    """Known members pass through; a newcomer's turn gains their Slack name and time zone.
+async def introduce(turn: Turn, client: AsyncWebClient) -> Turn:
+    """A newcomer's turn gains their Slack name and time zone (called on first contact only).
 
     The lookup is bounded so that the ack still comes within Slack's 3 seconds;
     if it fails the member starts with the name from the payload.
     """
-    if not turn.user_id or await bank.read(_known, turn.platform, turn.workspace_id, turn.user_id):
+    if not turn.user_id:
         return turn
     try:
         async with asyncio.timeout(LOOKUP_SECONDS):

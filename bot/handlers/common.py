@@ -1,10 +1,16 @@
 """Small helpers every handler module shares: ids from references, names, dates."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from types import ModuleType
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.dialogs.fields import FieldErrors
 from bot.turns import Request
+from bot.views import Card, Reply, say
 from core import directory
+from core.campaigns import Campaign
 from core.errors import NotFound
 from core.ports import Context
 
@@ -62,3 +68,22 @@ async def member_ref(ctx: Context, req: Request, text: str) -> int:
     if len(matches) == 1:
         return matches[0].id
     raise NotFound("I can't tell which member you mean. Mention them, or use their number like #12.")
+
+
+async def all_campaigns(ctx: Context) -> list[Campaign]:
+    return await ctx.uow.campaigns.all()
+
+
+async def submit_post(
+    req: Request, dialog: ModuleType, post: Callable[..., Awaitable[Any]],
+    card: Callable[..., Awaitable[Card]], headline: Card,
+) -> Reply:
+    """A need or offer form submitted: errors back on the form, or posted once per request key."""
+    campaigns = await req.bank.read(all_campaigns)
+    values = req.turn.values
+    try:
+        draft = dialog.read(values, req.bank.rules, {str(c.id) for c in campaigns})
+    except FieldErrors as bad:
+        return Reply(form=dialog.form(campaigns, req.bank.rules).with_errors(bad.errors, values), close_form=False)
+    posted = await req.bank.run(post, req.member.id, client_key=req.turn.request_key, **draft)
+    return say(headline, await req.bank.read(card, posted, req.member.id, req.member.timezone))

@@ -1,9 +1,8 @@
 """`need` and `needs`: asking for help, browsing what others need, withdrawing."""
 
 from bot.dialogs import post_need
-from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
-from bot.handlers.common import local_day, names, ref_id
+from bot.handlers.common import all_campaigns, local_day, names, ref_id, submit_post
 from bot.turns import Request
 from bot.views import DANGER, PRIMARY, Button, Card, Field, Reply, page_buttons, say, text
 from core import campaign_flow, marketplace
@@ -17,7 +16,7 @@ PER_PAGE = 5
 @router.command("need", "Post a need: ask for help", usage="need [title]",
                 details="Opens a short form. Helpers are suggested once it's posted.", aliases=("ask",))
 async def need(req: Request) -> Reply:
-    campaigns = await req.bank.read(_campaigns)
+    campaigns = await req.bank.read(all_campaigns)
     return Reply(form=post_need.form(campaigns, req.bank.rules, {"title": req.turn.text[:150]}))
 
 
@@ -26,23 +25,10 @@ async def need_button(req: Request) -> Reply:
     return await need(req)
 
 
-async def _campaigns(ctx: Context):
-    return await ctx.uow.campaigns.all()
-
-
 @router.form(post_need.FORM_ID)
 async def submit_need(req: Request) -> Reply:
-    campaigns = await req.bank.read(_campaigns)
-    values = req.turn.values
-    try:
-        draft = post_need.read(values, req.bank.rules, {str(c.id) for c in campaigns})
-    except FieldErrors as bad:
-        form = post_need.form(campaigns, req.bank.rules).with_errors(bad.errors, values)
-        return Reply(form=form, close_form=False)
-    posted = await req.bank.run(marketplace.post_need, req.member.id, client_key=req.turn.request_key, **draft)
-    card = await req.bank.read(need_card, posted, req.member.id, req.member.timezone)
-    return say(Card(title="Your need is posted", text="I'll suggest helpers; you can also browse offers."),
-               card)
+    headline = Card(title="Your need is posted", text="I'll suggest helpers; you can also browse offers.")
+    return await submit_post(req, post_need, marketplace.post_need, need_card, headline)
 
 
 async def need_card(ctx: Context, need: Need, viewer_id: int, timezone: str) -> Card:

@@ -1,9 +1,8 @@
 """`offer` and `offers`: offering hours, browsing others' offers, pausing, resuming, closing."""
 
 from bot.dialogs import post_offer
-from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
-from bot.handlers.common import local_day, names, ref_id
+from bot.handlers.common import all_campaigns, local_day, names, ref_id, submit_post
 from bot.turns import Request
 from bot.views import DANGER, PRIMARY, Button, Card, Field, Reply, page_buttons, say
 from core import campaign_flow, marketplace
@@ -25,7 +24,7 @@ DONE = {OfferStatus.PAUSED: ("paused", "Nobody is matched with it until you resu
                         "can give. Members whose needs fit are suggested to you in `matches`.",
                 aliases=("give",))
 async def offer(req: Request) -> Reply:
-    campaigns = await req.bank.read(_campaigns)
+    campaigns = await req.bank.read(all_campaigns)
     return Reply(form=post_offer.form(campaigns, req.bank.rules, {"title": req.turn.text[:150]}))
 
 
@@ -34,23 +33,10 @@ async def offer_button(req: Request) -> Reply:
     return await offer(req)
 
 
-async def _campaigns(ctx: Context) -> list[Campaign]:
-    return await ctx.uow.campaigns.all()
-
-
 @router.form(post_offer.FORM_ID)
 async def submit_offer(req: Request) -> Reply:
-    campaigns = await req.bank.read(_campaigns)
-    values = req.turn.values
-    try:
-        draft = post_offer.read(values, req.bank.rules, {str(c.id) for c in campaigns})
-    except FieldErrors as bad:
-        form = post_offer.form(campaigns, req.bank.rules).with_errors(bad.errors, values)
-        return Reply(form=form, close_form=False)
-    posted = await req.bank.run(marketplace.post_offer, req.member.id, client_key=req.turn.request_key, **draft)
-    card = await req.bank.read(offer_card, posted, req.member.id, req.member.timezone)
-    return say(Card(title="Your offer is posted", text="I'll suggest needs that fit; see them with `matches`."),
-               card)
+    headline = Card(title="Your offer is posted", text="I'll suggest needs that fit; see them with `matches`.")
+    return await submit_post(req, post_offer, marketplace.post_offer, offer_card, headline)
 
 
 async def offer_card(ctx: Context, offer: Offer, viewer_id: int, timezone: str) -> Card:

@@ -2,15 +2,19 @@
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
+from statistics import median
 
 from core import transfers
 from core.campaigns import GREEN_CAMPAIGNS, Campaign, CampaignStatus, Organisation, Participation
 from core.errors import InvalidInput, InvalidState, NotAllowed, NotFound
-from core.exchanges import State
+from core.exchanges import Exchange, State
 from core.ledger import AccountKind
 from core.members import Role
 from core.ports import Context
-from core.posts import NeedStatus, clean_skills, clean_text
+from core.posts import Need, NeedStatus, clean_skills, clean_text
+
+MATCHED_STATES = (State.ACCEPTED, State.LOGGED, State.DISPUTED, State.CONFIRMED)
 
 
 async def seed(ctx: Context) -> list[Campaign]:
@@ -157,13 +161,15 @@ class Report:
     needs_met: int
     needs_open: int
     top_skills: list[tuple[str, int]]
+    median_minutes_to_match: int | None = None
 
 
 async def report(ctx: Context, actor_id: int, ref: str | int | None) -> Report:
     campaign = await find(ctx, ref) if ref is not None else None
     await require_lead(ctx, campaign.id if campaign else None, actor_id)
     campaign_id = campaign.id if campaign else None
-    done = [x for x in await ctx.uow.exchanges.for_campaign(campaign_id) if x.state == State.CONFIRMED]
+    exchanges = await ctx.uow.exchanges.for_campaign(campaign_id)
+    done = [x for x in exchanges if x.state == State.CONFIRMED]
     needs = await ctx.uow.needs.search(campaign_id=campaign_id, status=None, limit=100_000)
     member_ids = None
     if campaign is not None:
@@ -177,4 +183,16 @@ async def report(ctx: Context, actor_id: int, ref: str | int | None) -> Report:
         needs_met=sum(1 for n in needs if n.status == NeedStatus.CLOSED),
         needs_open=sum(1 for n in needs if n.status in (NeedStatus.OPEN, NeedStatus.MATCHED)),
         top_skills=skills.most_common(5),
+        median_minutes_to_match=_median_to_match(needs, exchanges),
     )
+
+
+def _median_to_match(needs: list[Need], exchanges: list[Exchange]) -> int | None:
+    """Minutes from a need being posted to the proposal of its first exchange that went ahead."""
+    posted = {n.id: n.created_at for n in needs if n.created_at is not None}
+    matched: dict[int, datetime] = {}
+    for x in exchanges:
+        if x.need_id in posted and x.state in MATCHED_STATES and x.created_at is not None:
+            matched[x.need_id] = min(matched.get(x.need_id, x.created_at), x.created_at)
+    waits = sorted(max(0, round((at - posted[need_id]).total_seconds() / 60)) for need_id, at in matched.items())
+    return round(median(waits)) if waits else None

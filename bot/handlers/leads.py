@@ -1,17 +1,24 @@
 """Campaign leads: create and edit campaigns, compose and queue broadcasts, read a campaign's report."""
 
+import asyncio
+import csv
+import io
+
+from bot import charts
 from bot.dialogs import campaign_forms as forms
 from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
 from bot.handlers.common import ref_id
 from bot.turns import Request
-from bot.views import Card, Field, Message, Reply, problem, say
+from bot.views import Attachment, Button, Card, Field, Image, Message, Reply, problem, say
 from core import broadcasts, campaign_flow
 from core.campaigns import Campaign
 from core.minutes import format_minutes
 from core.ports import Context
 
 CAMPAIGN_USAGE = "campaign new | campaign edit <name>"
+ALL = "all"  # the report button's reference for every campaign together
+INLINE_IMAGES = {"teams"}  # cards there show a data: image; elsewhere the chart comes as a file
 
 
 @router.command("campaign", "Create or edit a campaign (leads)", usage=CAMPAIGN_USAGE, audience="lead",
@@ -115,15 +122,69 @@ async def queue(req: Request) -> Reply:
 
 @router.command("report", "A campaign's impact in numbers (leads)", usage="report [campaign]",
                 audience="lead", details="Hours exchanged, exchanges completed, members by sector, "
-                                          "needs met and open, and the top skills. Without a campaign: all of them.")
+                                          "needs met and open, median time to match, top skills, a chart "
+                                          "and a CSV download. Without a campaign: all of them.")
 async def report(req: Request) -> Reply:
-    ref = req.turn.text.strip() or None
+    ref = req.turn.text.strip().lower() or None
     numbers = await req.bank.read(campaign_flow.report, req.member.id, ref)
+    png = await asyncio.to_thread(charts.report_png, numbers)
+    inline = req.turn.platform in INLINE_IMAGES
+    card = Card(title=f"Report · {numbers.title}", fields=_report_fields(numbers),
+                image=Image(charts.data_uri(png), f"Chart of members by sector and hours for {numbers.title}")
+                if inline else None,
+                buttons=(Button("Download CSV", "report.csv", ref or ALL),))
+    chart = None if inline else Attachment(f"hexitime-report-{ref or ALL}.png", png, "image/png")
+    return Reply(message=Message(cards=(card,), attachment=chart))
+
+
+def _report_fields(numbers: campaign_flow.Report) -> tuple[Field, ...]:
     sectors = " · ".join(f"{name} {count}" for name, count in sorted(numbers.members_by_sector.items()))
     skills = " · ".join(f"{skill} ({count})" for skill, count in numbers.top_skills)
-    fields = (Field("Hours exchanged", format_minutes(numbers.minutes_exchanged)),
-              Field("Exchanges completed", str(numbers.exchanges_completed)),
-              Field("Members by sector", sectors or "none yet"),
-              Field("Needs met", str(numbers.needs_met)), Field("Needs open", str(numbers.needs_open)),
-              Field("Top skills", skills or "none yet"))
-    return say(Card(title=f"Report · {numbers.title}", fields=fields))
+    wait = numbers.median_minutes_to_match
+    return (Field("Hours exchanged", format_minutes(numbers.minutes_exchanged)),
+            Field("Exchanges completed", str(numbers.exchanges_completed)),
+            Field("Members by sector", sectors or "none yet"),
+            Field("Needs met", str(numbers.needs_met)), Field("Needs open", str(numbers.needs_open)),
+            Field("Median time to match", _waited(wait) if wait is not None else "no matches yet"),
+            Field("Top skills", skills or "none yet"))
+
+
+def _waited(minutes: int) -> str:
+    """Days and hours once a wait passes a day; `1 h 30 min` below that."""
+    days, rest = divmod(minutes, 24 * 60)
+    if not days:
+        return format_minutes(rest)
+    hours = rest // 60
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@router.action("report.csv")
+async def report_csv(req: Request) -> Reply:
+    ref = (req.turn.ref or "").strip().lower()
+    if not ref or len(ref) > 80:
+        return problem("I can't find that campaign. Try `campaigns` for the list.")
+    numbers = await req.bank.read(campaign_flow.report, req.member.id, None if ref == ALL else ref)
+    file = Attachment(f"hexitime-report-{ref}.csv", _csv(numbers).encode("utf-8"), "text/csv")
+    card = Card(title=f"Report · {numbers.title}", text="Here are the numbers as a CSV file.")
+    return Reply(message=Message(cards=(card,), attachment=file))
+
+
+def _csv(numbers: campaign_flow.Report) -> str:
+    """One metric a row; sectors and skills as `sector: x` / `skill: x` rows."""
+    wait = numbers.median_minutes_to_match
+    rows = [("campaign", numbers.title), ("minutes exchanged", numbers.minutes_exchanged),
+            ("hours exchanged", f"{numbers.minutes_exchanged / 60:.2f}"),
+            ("exchanges completed", numbers.exchanges_completed), ("needs met", numbers.needs_met),
+            ("needs open", numbers.needs_open), ("median minutes to match", "" if wait is None else wait)]
+    rows += [(f"sector: {name}", count) for name, count in sorted(numbers.members_by_sector.items())]
+    rows += [(f"skill: {skill}", count) for skill, count in numbers.top_skills]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "value"])
+    writer.writerows((_cell(metric), _cell(str(value))) for metric, value in rows)
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Spreadsheets execute cells starting with = + - @; a leading quote keeps them data."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

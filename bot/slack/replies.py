@@ -106,8 +106,10 @@ async def send_file(client: AsyncWebClient, user_id: str, message: Message) -> N
         return
     except Exception as failed:
         log.warning("file upload failed (%s); sending %s as text", failed, file.filename)
-    body = file.content.decode("utf-8", errors="replace")
-    card = Card(title=file.filename, text=body)
+    if file.mime.startswith("text/") or file.mime.endswith("json"):
+        card = Card(title=file.filename, text=file.content.decode("utf-8", errors="replace"))
+    else:  # a chart's bytes as text would be gibberish
+        card = Card(title=file.filename, text="I couldn't upload this file just now; please try again later.")
     shown = Message(cards=(card,))
     for page in blockkit.pages(shown)[:1]:
         blocks = page[:FILE_FALLBACK_BLOCKS]

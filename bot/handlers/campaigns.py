@@ -110,6 +110,7 @@ async def _campaign_card(ctx: Context, ref: str, member_id: int) -> Card:
     fields = (Field("Skills", ", ".join(campaign.skills) or "any"), Field("Participants", str(len(seats))),
               Field("Leads", ", ".join(sorted(leads.values())) or "none yet"),
               Field("Open needs", str(len(open_needs))),
+              Field("Helpers", str(len({x.helper_id for x in done}))),
               Field("Hours exchanged", format_minutes(sum(x.posted_minutes or 0 for x in done))),
               Field("Status", str(campaign.status)))
     seen = Seen(campaign, len(seats), joined)

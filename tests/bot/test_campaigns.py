@@ -72,6 +72,7 @@ async def test_show_has_description_skills_participants_needs_and_hours(bank):
     assert card.title == "Biodiversity" and "hospital grounds" in card.text
     assert fields["Participants"] == "1" and fields["Open needs"] == "1"
     assert fields["Hours exchanged"] == "1 h 30 min" and "ecology" in fields["Skills"]
+    assert fields["Helpers"] == "1"
     assert card.buttons[0].label == "Leave"
     by_id = await convo.handle(turn(action="campaign.show", ref=str(bio.id)))
     assert by_id.cards[-1].title == "Biodiversity"

@@ -38,6 +38,14 @@ class _Repo:
             query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def get_many(self, entity_ids) -> dict:
+        """Several rows in one query, keyed by id; missing ids are simply absent."""
+        wanted = set(entity_ids)
+        if not wanted:
+            return {}
+        rows = await self._list(select(self.model).where(self.model.id.in_(wanted)))
+        return {row.id: row for row in rows}
+
     async def _list(self, query) -> list:
         return list((await self.session.execute(query)).scalars())
 
@@ -205,7 +213,7 @@ class _PostRepo(_Repo):
             .columns(column("post_id", Integer), column("hits", Integer)).subquery("hits")
         )
 
-    def _filtered(self, query, owner_id, campaign_id, skill, text, status):
+    def _filtered(self, query, owner_id, skill, text, status):
         model = self.model
         if owner_id is not None:
             query = query.where(model.owner_id == owner_id)
@@ -231,7 +239,7 @@ class NeedRepo(_PostRepo):
 
     async def search(self, owner_id=None, campaign_id=None, skill=None, text=None,
                      status=NeedStatus.OPEN, limit=20, offset=0) -> list[Need]:
-        query = self._filtered(select(Need), owner_id, None, skill, text, status)
+        query = self._filtered(select(Need), owner_id, skill, text, status)
         if campaign_id is not None:
             query = query.where(Need.campaign_id == campaign_id)
         return await self._list(query.order_by(Need.created_at.desc(), Need.id.desc()).limit(limit).offset(offset))
@@ -264,7 +272,7 @@ class OfferRepo(_PostRepo):
 
     async def search(self, owner_id=None, campaign_id=None, skill=None, text=None,
                      status=OfferStatus.ACTIVE, limit=20, offset=0) -> list[Offer]:
-        query = self._filtered(select(Offer), owner_id, None, skill, text, status)
+        query = self._filtered(select(Offer), owner_id, skill, text, status)
         if campaign_id is not None:
             pt = tables.post_terms.c
             query = query.where(Offer.id.in_(select(pt.post_id).where(pt.kind == "offer", pt.term == f"c:{campaign_id}")))

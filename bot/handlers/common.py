@@ -31,12 +31,9 @@ def first_arg_id(req: Request, what: str, usage: str) -> int:
 
 
 async def names(ctx: Context, member_ids: set[int]) -> dict[int, str]:
-    """Display names for a handful of members; forgotten members stay anonymous."""
-    found = {}
-    for member_id in member_ids:
-        member = await ctx.uow.members.get(member_id)
-        found[member_id] = member.display_name if member else "a former member"
-    return found
+    """Display names for a handful of members, in one query; unknown ids read as a former member."""
+    found = await ctx.uow.members.get_many(member_ids)
+    return {mid: found[mid].display_name if mid in found else "a former member" for mid in member_ids}
 
 
 async def member_name(ctx: Context, member_id: int) -> str:

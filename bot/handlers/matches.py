@@ -67,7 +67,8 @@ async def _for_need(ctx: Context, member_id: int, need_id: int, top: int) -> lis
     need = await ctx.uow.needs.get(need_id)
     head = Card(title=f"For your need #{need.id}: {need.title}",
                 text=_count(found, "offer") if need.status == NeedStatus.OPEN else f"This need is {need.status}.")
-    offers = [await ctx.uow.offers.get(s.post_id) for s in found]
+    by_id = await ctx.uow.offers.get_many([s.post_id for s in found])
+    offers = [by_id[s.post_id] for s in found]
     who = await names(ctx, {o.owner_id for o in offers})
     return [head] + [_offer_card(o, s, who[o.owner_id], need) for o, s in zip(offers, found, strict=True)]
 
@@ -77,7 +78,8 @@ async def _for_offer(ctx: Context, member_id: int, offer_id: int, top: int) -> l
     offer = await ctx.uow.offers.get(offer_id)
     head = Card(title=f"For your offer #{offer.id}: {offer.title}",
                 text=_count(found, "need") if offer.status == OfferStatus.ACTIVE else f"This offer is {offer.status}.")
-    needs = [await ctx.uow.needs.get(s.post_id) for s in found]
+    by_id = await ctx.uow.needs.get_many([s.post_id for s in found])
+    needs = [by_id[s.post_id] for s in found]
     who = await names(ctx, {n.owner_id for n in needs})
     return [head] + [_need_card(n, s, who[n.owner_id], offer) for n, s in zip(needs, found, strict=True)]
 

@@ -21,6 +21,7 @@ class Turn:
     display_name: str = ""
     timezone: str | None = None
     channel_id: str = ""
+    channel_name: str = ""
     personal: bool = True
     command: str | None = None
     text: str = ""

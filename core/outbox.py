@@ -26,10 +26,10 @@ FINAL = (Delivery.SENT, Delivery.FAILED, Delivery.UNREACHABLE, Delivery.SKIPPED)
 
 @dataclass(kw_only=True, eq=False)
 class OutboxItem:
-    """One message to one member; `dedupe_key` is unique, so nothing is queued twice."""
+    """One message to one member, or to one linked campaign channel; `dedupe_key` is unique, so nothing is queued twice."""
 
     dedupe_key: str
-    member_id: int
+    member_id: int | None
     kind: str
     payload: dict = field(default_factory=dict)
     state: str = Delivery.PENDING
@@ -41,6 +41,7 @@ class OutboxItem:
     platform_message_id: str | None = None
     last_error: str = ""
     broadcast_id: int | None = None
+    channel_link_id: int | None = None
     created_at: datetime | None = None
     sent_at: datetime | None = None
     id: int | None = None
@@ -68,6 +69,13 @@ async def enqueue(
         dedupe_key=key[:200], member_id=member_id, kind=kind, payload=payload,
         next_attempt_at=not_before or ctx.now, broadcast_id=broadcast_id, created_at=ctx.now,
     )
+    return await ctx.uow.outbox.add_if_new(item)
+
+
+async def enqueue_channel(ctx: Context, link_id: int, kind: str, key: str, payload: dict) -> bool:
+    """Queue one message to a linked channel (core.channels) in the caller's transaction."""
+    item = OutboxItem(dedupe_key=key[:200], member_id=None, channel_link_id=link_id, kind=kind,
+                      payload=payload, next_attempt_at=ctx.now, created_at=ctx.now)
     return await ctx.uow.outbox.add_if_new(item)
 
 

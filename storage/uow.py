@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import TransientConflict
 from storage import repositories as repos
 from storage.broadcast_repo import BroadcastRepo
+from storage.channel_store import ChannelLinkRepo
 from storage.nudge_store import NudgeRepo
 from storage.outbox_store import OutboxRepo
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
         self.broadcasts = BroadcastRepo(session, locking)
         self.outbox = OutboxRepo(session, locking)
         self.nudges = NudgeRepo(session, locking)
+        self.channels = ChannelLinkRepo(session, locking)
 
     async def __aenter__(self) -> "SqlUnitOfWork":
         return self

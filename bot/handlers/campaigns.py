@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from bot.dialogs import campaign_forms
 from bot.dialogs.fields import Reader
-from bot.handlers import router
-from bot.handlers.common import names, ref_id
+from bot.handlers import channels, router
+from bot.handlers.common import names, ref_id, shortened
 from bot.turns import Request
 from bot.views import PRIMARY, Button, Card, Field, Reply, page_buttons, problem, say
 from core import campaign_flow, statements
@@ -71,7 +71,7 @@ async def _list(req: Request, page: int, replace: bool) -> Reply:
     shown = seen[page * PER_PAGE:(page + 1) * PER_PAGE]
     if not shown:
         return say(Card(title="Campaigns", text="No campaigns on this page. Type `campaigns`."))
-    cards = [Card(title=s.campaign.title, text=_short(s.campaign.description),
+    cards = [Card(title=s.campaign.title, text=shortened(s.campaign.description, 280),
                   fields=(Field("Participants", str(s.participants)), Field("Status", str(s.campaign.status))),
                   buttons=(Button("Show", "campaign.show", str(s.campaign.id)), _seat_button(s)),
                   note=f"campaigns show {s.campaign.slug}" + (" · you're in" if s.joined else ""))
@@ -84,10 +84,6 @@ async def _list(req: Request, page: int, replace: bool) -> Reply:
 def _seat_button(seen: Seen) -> Button:
     ref = str(seen.campaign.id)
     return Button("Leave", "campaign.leave", ref) if seen.joined else Button("Join", "campaign.join", ref, PRIMARY)
-
-
-def _short(text: str, limit: int = 280) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def _listing(ctx: Context, member_id: int) -> list[Seen]:
@@ -112,6 +108,7 @@ async def _campaign_card(ctx: Context, ref: str, member_id: int) -> Card:
               Field("Open needs", str(len(open_needs))),
               Field("Helpers", str(len({x.helper_id for x in done}))),
               Field("Hours exchanged", format_minutes(sum(x.posted_minutes or 0 for x in done))),
+              Field("New needs announced in", channels.described(await ctx.uow.channels.for_campaign(campaign.id))),
               Field("Status", str(campaign.status)))
     seen = Seen(campaign, len(seats), joined)
     return Card(title=campaign.title, text=campaign.description, fields=fields,

@@ -30,6 +30,11 @@ def first_arg_id(req: Request, what: str, usage: str) -> int:
     return ref_id(args[0], what)
 
 
+def shortened(text: str, limit: int) -> str:
+    """Long user text cut to fit a card, with an ellipsis so the cut shows."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def names(ctx: Context, member_ids: set[int]) -> dict[int, str]:
     """Display names for a handful of members, in one query; unknown ids read as a former member."""
     found = await ctx.uow.members.get_many(member_ids)
@@ -74,6 +79,7 @@ async def all_campaigns(ctx: Context) -> list[Campaign]:
 async def submit_post(
     req: Request, dialog: ModuleType, post: Callable[..., Awaitable[Any]],
     card: Callable[..., Awaitable[Card]], headline: Card,
+    then: Callable[[Context, Any], Awaitable[None]] | None = None,
 ) -> Reply:
     """A need or offer form submitted: errors back on the form, or posted once per request key."""
     campaigns = await req.bank.read(all_campaigns)
@@ -82,5 +88,5 @@ async def submit_post(
         draft = dialog.read(values, req.bank.rules, {str(c.id) for c in campaigns})
     except FieldErrors as bad:
         return Reply(form=dialog.form(campaigns, req.bank.rules).with_errors(bad.errors, values), close_form=False)
-    posted = await req.bank.run(post, req.member.id, client_key=req.turn.request_key, **draft)
+    posted = await req.bank.run(post, req.member.id, client_key=req.turn.request_key, then=then, **draft)
     return say(headline, await req.bank.read(card, posted, req.member.id, req.member.timezone))

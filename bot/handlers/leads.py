@@ -7,7 +7,7 @@ import io
 from bot import charts
 from bot.dialogs import campaign_forms as forms
 from bot.dialogs.fields import FieldErrors
-from bot.handlers import router
+from bot.handlers import channels, router
 from bot.handlers.common import ref_id
 from bot.turns import Request
 from bot.views import Attachment, Button, Card, Field, Image, Message, Reply, problem, say
@@ -16,16 +16,25 @@ from core.campaigns import Campaign
 from core.minutes import format_minutes
 from core.ports import Context
 
-CAMPAIGN_USAGE = "campaign new | campaign edit <name>"
+CAMPAIGN_USAGE = "campaign new | edit <name> | link <name> | unlink <name> | channels"
 ALL = "all"  # the report button's reference for every campaign together
 INLINE_IMAGES = {"teams"}  # cards there show a data: image; elsewhere the chart comes as a file
 
 
-@router.command("campaign", "Create or edit a campaign (leads)", usage=CAMPAIGN_USAGE, audience="lead",
+@router.command("campaign", "Create, edit or link a campaign (leads)", usage=CAMPAIGN_USAGE, audience="lead",
                 details="`campaign new` opens a form: short name, title, description, skills. "
-                        "`campaign edit greener-surgery` changes one you lead.")
+                        "`campaign edit greener-surgery` changes one you lead. "
+                        "`campaign link greener-surgery`, typed in a Slack or Teams channel, announces the "
+                        "campaign's new needs there (one channel per platform); `campaign unlink "
+                        "greener-surgery` stops it; `campaign channels` says what a channel announces.")
 async def campaign(req: Request) -> Reply:
     word, _, rest = req.turn.text.strip().partition(" ")
+    if word.lower() == "link" and rest.strip():
+        return await channels.link(req, rest.strip())
+    if word.lower() == "unlink" and rest.strip():
+        return await channels.unlink(req, rest.strip())
+    if word.lower() == "channels":
+        return await channels.here(req)
     if word.lower() == "new":
         await req.bank.read(campaign_flow.require_lead, None, req.member.id)
         return Reply(form=forms.campaign_form(req.bank.rules))

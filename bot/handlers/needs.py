@@ -1,7 +1,7 @@
 """`need` and `needs`: asking for help, browsing what others need, withdrawing."""
 
 from bot.dialogs import post_need
-from bot.handlers import router
+from bot.handlers import channels, router
 from bot.handlers.common import all_campaigns, local_day, names, ref_id, submit_post
 from bot.turns import Request
 from bot.views import DANGER, PRIMARY, Button, Card, Field, Reply, page_buttons, say, text
@@ -28,7 +28,7 @@ async def need_button(req: Request) -> Reply:
 @router.form(post_need.FORM_ID)
 async def submit_need(req: Request) -> Reply:
     headline = Card(title="Your need is posted", text="I'll suggest helpers; you can also browse offers.")
-    return await submit_post(req, post_need, marketplace.post_need, need_card, headline)
+    return await submit_post(req, post_need, marketplace.post_need, need_card, headline, then=channels.announce)
 
 
 async def need_card(ctx: Context, need: Need, viewer_id: int, timezone: str) -> Card:

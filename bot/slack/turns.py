@@ -61,6 +61,12 @@ def _personal(channel_id: str) -> bool:
     return not channel_id or channel_id.startswith("D")
 
 
+def _channel_name(name: object) -> str:
+    """A channel's name as slash commands give it; Slack's stand-ins for private ones are not names."""
+    text = str(name or "")
+    return "" if text in ("directmessage", "privategroup") or text.startswith("mpdm-") else text[:80]
+
+
 def from_command(body: dict) -> Turn:
     """`/hexitime need Compost bins` → command `need`, text `Compost bins`; alone → help."""
     text, mentions = plain_text(body.get("text", ""))
@@ -71,7 +77,8 @@ def from_command(body: dict) -> Turn:
         workspace_id=workspace(str(body.get("is_enterprise_install")).lower() == "true",
                                body.get("enterprise_id"), body.get("team_id")),
         user_id=body.get("user_id", ""), display_name=body.get("user_name", ""),
-        channel_id=channel, personal=_personal(channel) or body.get("channel_name") == "directmessage",
+        channel_id=channel, channel_name=_channel_name(body.get("channel_name")),
+        personal=_personal(channel) or body.get("channel_name") == "directmessage",
         command=word, text=rest, mentions=mentions,
         request_key=key("command", body.get("trigger_id") or body.get("response_url", "")),
     )

@@ -46,6 +46,13 @@ def channel_of(activity: Activity) -> str:
     return (conversation_id or "").split(";")[0]
 
 
+def channel_name(activity: Activity) -> str:
+    """The Teams channel's name when channelData carries it (channel messages do; chats have none)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    return str(channel.get("name") or "")[:80]
+
+
 def timezone_of(activity: Activity) -> str | None:
     if activity.local_timezone:
         return activity.local_timezone
@@ -65,6 +72,7 @@ def _base(activity: Activity) -> dict[str, Any]:
         "display_name": (getattr(sender, "name", "") or "")[:80],
         "timezone": timezone_of(activity),
         "channel_id": channel_of(activity),
+        "channel_name": channel_name(activity),
         "personal": is_personal(activity),
         "request_key": f"teams:{activity.id}" if activity.id else None,
     }

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack.tables import bots
 
-SCOPES = ("commands", "chat:write", "im:write", "im:history", "users:read", "files:write", "app_mentions:read")
+SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read", "files:write",
+          "app_mentions:read")
+"""`chat:write.public` lets a campaign's linked public channel get its announcements without inviting the bot."""
 STATE_SECONDS = 600
 ROTATE_MINUTES = 120
 

@@ -2,7 +2,10 @@
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+from bot.delivery.queue import keyed, queue
 from bot.dialogs.fields import Reader
 from bot.handlers import router
 from bot.handlers.common import member_ref, names, ref_id
@@ -23,6 +26,7 @@ from bot.views import (
 from core import admin, campaign_flow, directory, exchange_flow
 from core.errors import NotAllowed
 from core.exchanges import Exchange, State, missing
+from core.ledger import AccountKind, Transfer
 from core.members import Role
 from core.minutes import format_minutes, parse_minutes
 from core.ports import Context
@@ -43,8 +47,25 @@ async def _member(ctx: Context, req: Request, text: str) -> int:
     return await member_ref(ctx, req, text.lstrip("@"))
 
 
-def _tell(member_id: int, title: str, body: str) -> Notice:
-    return Notice(member_id, Message(cards=(Card(title=title, text=body),)))
+def _tell(member_id: int, title: str, body: str, key: str = "") -> Notice:
+    return Notice(member_id, Message(cards=(Card(title=title, text=body),)), key)
+
+
+Tell = Callable[[Context, Any], Awaitable[Sequence[Notice]]]
+
+
+async def _changed(req: Request, tell: Tell, use_case: Callable[..., Awaitable[Any]], *args: Any):
+    """Run the change and queue the notices it causes in its transaction: both commit, or neither.
+
+    Notices without a key of their own get one from the request, so a retried request queues nothing twice.
+    """
+    told: list[tuple[Notice, ...]] = []
+
+    async def then(ctx: Context, result: Any) -> None:
+        told.append(tuple(keyed(await tell(ctx, result), req.turn.request_key)))
+        await queue(ctx, told[-1])
+
+    return await req.bank.run(use_case, *args, then=then), told[-1]
 
 
 @router.command("grant", "Grant hours to a member from the time bank (admins)", usage=GRANT_USAGE,
@@ -59,12 +80,16 @@ async def grant(req: Request) -> Reply:
     minutes = parse_minutes(tokens[cut], GRANT_CAP)
     who, reason = " ".join(tokens[:cut]), " ".join(tokens[cut + 1:])
     key = f"grant:{req.member.id}:{req.turn.request_key or secrets.token_hex(8)}"
-    target_id, done = await req.bank.run(_grant, req, who, minutes, reason, key)
+
+    async def tell(ctx: Context, granted: tuple[int, Transfer]) -> list[Notice]:
+        target_id, done = granted
+        return [_tell(target_id, "You received hours", f"{format_minutes(minutes)} from the time bank: {reason}",
+                      f"transfer:{done.id}:granted")]
+
+    (target_id, done), notices = await _changed(req, tell, _grant, req, who, minutes, reason, key)
     name = (await req.bank.read(names, {target_id}))[target_id]
     return say(Card(title="Hours granted", text=f"{format_minutes(minutes)} to {name}: {reason}",
-                    fields=(Field("Transfer", f"#{done.id}"),)),
-               notices=(_tell(target_id, "You received hours", f"{format_minutes(minutes)} from the time "
-                              f"bank: {reason}"),))
+                    fields=(Field("Transfer", f"#{done.id}"),)), notices=notices)
 
 
 async def _grant(ctx: Context, req: Request, who: str, minutes: int, reason: str, key: str):
@@ -84,9 +109,22 @@ async def reverse(req: Request) -> Reply:
     earlier = await req.bank.read(_reversal_of, transfer_id)
     if earlier is not None:
         return problem(f"Transfer #{transfer_id} was already reversed by #{earlier}.")
-    done = await req.bank.run(admin.reverse, req.member.id, transfer_id, reason.strip())
+    done, notices = await _changed(req, _reversal_notices, admin.reverse, req.member.id, transfer_id, reason.strip())
     return say(Card(title="Transfer reversed", text=f"#{transfer_id} is reversed by #{done.id}: "
-                    f"{format_minutes(done.amount)} back. Reason: {done.reason}"))
+                    f"{format_minutes(done.amount)} back. Reason: {done.reason}"), notices=notices)
+
+
+async def _reversal_notices(ctx: Context, done: Transfer) -> list[Notice]:
+    """Each member whose balance the reversal changes hears why; time bank and campaign accounts hear nothing."""
+    told = []
+    for account_id, way in ((done.debit_account_id, "taken back from"), (done.credit_account_id, "returned to")):
+        account = await ctx.uow.accounts.get(account_id)
+        if account is not None and account.kind == AccountKind.MEMBER:
+            body = (f"Transfer #{done.reverses_id} was reversed: {format_minutes(done.amount)} {way} your "
+                    f"balance. Reason: {done.reason}")
+            told.append(_tell(account.owner_id, "A transfer was reversed", body,
+                              f"transfer:{done.id}:reversal:{account.owner_id}"))
+    return told
 
 
 async def _reversal_of(ctx: Context, transfer_id: int) -> int | None:
@@ -108,10 +146,19 @@ async def appoint(req: Request) -> Reply:
     role, slug = tokens[cut].lower(), (tokens[cut + 1] if len(tokens) > cut + 1 else None)
     if slug and role != Role.LEAD:
         return problem("Only leads are appointed to a campaign. Usage: appoint #12 lead biodiversity")
-    target, where = await req.bank.run(_appoint, req, " ".join(tokens[:cut]), role, slug)
-    what = f"a lead of {where}" if where else f"{'an' if role == Role.ADMIN else 'a'} {role}"
-    return say(Card(title="Appointed", text=f"{target.display_name} is now {what}."),
-               notices=(_tell(target.id, "A new role", f"You are now {what}. Type `help` to see what you can do."),))
+
+    async def tell(ctx: Context, appointed) -> list[Notice]:
+        target, where = appointed
+        return [_tell(target.id, "A new role", f"You are now {_role_words(role, where)}. "
+                                                "Type `help` to see what you can do.")]
+
+    (target, where), notices = await _changed(req, tell, _appoint, req, " ".join(tokens[:cut]), role, slug)
+    return say(Card(title="Appointed", text=f"{target.display_name} is now {_role_words(role, where)}."),
+               notices=notices)
+
+
+def _role_words(role: str, where: str | None) -> str:
+    return f"a lead of {where}" if where else f"{'an' if role == Role.ADMIN else 'a'} {role}"
 
 
 async def _appoint(ctx: Context, req: Request, who: str, role: str, slug: str | None):
@@ -194,12 +241,19 @@ async def resolve(req: Request) -> Reply:
     minutes = 0 if _is_zero(raw) else reader.minutes("hours")
     if reader.errors:
         return Reply(form=_resolve_form(exchange_id, raw, error=reader.errors["hours"]), close_form=False)
-    x = await req.bank.run(exchange_flow.resolve, exchange_id, req.member.id, minutes)
+    x, notices = await _changed(req, _resolved_notices, exchange_flow.resolve, exchange_id, req.member.id, minutes)
+    return say(Card(title="Dispute resolved", text=_resolution(x)), notices=notices)
+
+
+def _resolution(x: Exchange) -> str:
     outcome = (f"{format_minutes(x.posted_minutes)} moved to the helper" if x.state == State.CONFIRMED
                else "the hold is released and no hours moved")
-    body = f"Exchange #{x.id} is resolved: {outcome}."
-    return say(Card(title="Dispute resolved", text=body),
-               notices=tuple(_tell(m, "Your dispute is resolved", body) for m in (x.requester_id, x.helper_id)))
+    return f"Exchange #{x.id} is resolved: {outcome}."
+
+
+async def _resolved_notices(ctx: Context, x: Exchange) -> list[Notice]:
+    return [_tell(m, "Your dispute is resolved", _resolution(x), f"exchange:{x.id}:resolved:{m}")
+            for m in (x.requester_id, x.helper_id)]
 
 
 def _is_zero(raw: str) -> bool:

@@ -1,11 +1,17 @@
 """Admin commands through the conversation: grant, reverse, appoint, disputes and their resolution."""
 
-from bot.conversation import Conversation, NoNotifier
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+from sqlalchemy import text as sql
+
+from bot.conversation import SORRY, Conversation, NoNotifier
 from bot.turns import Turn
 from core import campaign_flow, directory, marketplace, statements
 from core import exchange_flow as flow
 from core.exchanges import State
 from core.members import Role
+from storage.outbox_store import outbox
 from storage.verify import verify_ledger
 
 
@@ -197,3 +203,94 @@ async def test_help_explains_each_admin_command_to_admins(bank):
     for word in ("grant", "reverse", "appoint", "disputes"):
         reply = await convo.handle(turn(command="help", text=word))
         assert reply.cards[-1].title == f"help {word}" and "Usage:" in reply.cards[-1].text, word
+
+
+async def queued(db) -> dict[str, int]:
+    """Every outbox row: its dedupe key and recipient (a key is unique, so a duplicate can't hide)."""
+    async with db.read_engine.connect() as conn:
+        return dict((await conn.execute(select(outbox.c.dedupe_key, outbox.c.member_id))).all())
+
+
+@asynccontextmanager
+async def outbox_down(db):
+    """A database in which writing to the outbox fails, as a full disk or a lost connection would."""
+    if db.is_sqlite:
+        create = ["CREATE TRIGGER outbox_down BEFORE INSERT ON outbox BEGIN INSERT INTO no_such_table VALUES (1); END"]
+        drop = ["DROP TRIGGER outbox_down"]
+    else:
+        create = ["CREATE FUNCTION outbox_down() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'outbox down'; END $$ "
+                  "LANGUAGE plpgsql",
+                  "CREATE TRIGGER outbox_down BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_down()"]
+        drop = ["DROP TRIGGER outbox_down ON outbox", "DROP FUNCTION outbox_down()"]
+    async with db.engine.begin() as conn:
+        for statement in create:
+            await conn.execute(sql(statement))
+    try:
+        yield
+    finally:
+        async with db.engine.begin() as conn:
+            for statement in drop:
+                await conn.execute(sql(statement))
+
+
+async def test_admin_changes_commit_with_their_notices_or_not_at_all(bank, db):
+    convo = Conversation(bank)
+    ada = await member(bank, "ada", admin=True)
+    alice, bob, ex = await disputed(bank, campaign=None)
+    await convo.handle(turn(command="grant", text=f"#{bob.id} 1h seed", request_key="g0"))
+    transfer_id = (await bank.read(statements.statement, bob.id)).lines[0].transfer_id
+    before = await queued(db)
+    async with outbox_down(db):
+        tries = [turn(command="grant", text=f"#{bob.id} 2h kick-start", request_key="g1"),
+                 turn(command="reverse", text=f"{transfer_id} entered twice", request_key="v1"),
+                 turn(command="appoint", text=f"#{bob.id} admin", request_key="a1"),
+                 turn(command="appoint", text="bob lead biodiversity", request_key="a2"),
+                 turn(form_id="exchange.resolve", ref=str(ex.id), values={"hours": "1h"}, request_key="d1")]
+        for attempt in tries:
+            assert (await convo.handle(attempt)).cards[-1].text == SORRY, attempt
+    assert await queued(db) == before
+    assert (await balance(bank, bob.id), await balance(bank, alice.id)) == (60, 0)
+    assert (await bank.read(statements.balance, alice.id)).held == 120
+    assert (await member(bank, "bob")).role == Role.MEMBER
+    bio = await bank.read(campaign_flow.find, "biodiversity")
+    assert not await bank.read(campaign_flow.is_lead, bio.id, bob.id)
+    assert (await bank.read(lambda ctx: ctx.uow.exchanges.get(ex.id))).state == State.DISPUTED
+    assert ada.id not in before.values()
+
+
+async def test_a_refused_change_queues_nothing(bank, db):
+    convo = Conversation(bank)
+    await member(bank, "ada", admin=True)
+    alice, bob, ex = await disputed(bank, campaign=None)
+    for refused in (turn(command="grant", text="#999 1h ghost"), turn(command="reverse", text="999 why"),
+                    turn(command="appoint", text=f"#{bob.id} lead atlantis"),
+                    turn(form_id="exchange.resolve", ref=str(ex.id), values={"hours": "3h"}),
+                    turn("bob", command="grant", text=f"#{bob.id} 1h myself")):
+        reply = await convo.handle(refused)
+        assert reply.cards[-1].title == "" and not reply.notices, refused
+    assert await queued(db) == {}
+
+
+async def test_a_retried_admin_request_queues_each_notice_once(bank, db):
+    notifier = NoNotifier()
+    convo = Conversation(bank, notifier)
+    await member(bank, "ada", admin=True)
+    alice, bob, ex = await disputed(bank, campaign=None)
+    requests = [turn(command="grant", text=f"#{alice.id} 2h kick-start", request_key="g1"),
+                turn(command="appoint", text=f"#{bob.id} lead biodiversity", request_key="a1"),
+                turn(form_id="exchange.resolve", ref=str(ex.id), values={"hours": "1h"}, request_key="d1")]
+    for request in requests:
+        first = await convo.handle(request)
+        again = await convo.handle(request)
+        assert first.notices and all(n.key for n in first.notices), request
+        assert again.notices in (first.notices, ()), request  # the same notices, or a refusal with none
+    grant_id = (await bank.read(statements.statement, alice.id)).lines[-1].transfer_id
+    await convo.handle(turn(command="reverse", text=f"{grant_id} wrong member", request_key="v1"))
+    await convo.handle(turn(command="reverse", text=f"{grant_id} wrong member", request_key="v1"))
+    rows = await queued(db)
+    assert sorted(rows.values()) == sorted([alice.id, bob.id, alice.id, bob.id, alice.id]), rows
+    assert {key for key in rows if key.startswith("exchange:")} == {
+        f"exchange:{ex.id}:resolved:{alice.id}", f"exchange:{ex.id}:resolved:{bob.id}"}
+    assert {n.key for n in notifier.sent} == set(rows)  # what was kicked is what was queued
+    reversal = next(n for n in notifier.sent if n.key.startswith("transfer:") and "reversal" in n.key)
+    assert reversal.member_id == alice.id and "2 h taken back from your balance" in reversal.message.cards[0].text

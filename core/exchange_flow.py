@@ -6,12 +6,13 @@ from core.exchanges import (
     OPEN_STATES,
     Exchange,
     State,
+    confirm_due,
     missing,
     require_counterpart,
     require_party,
     require_state,
 )
-from core.ledger import AccountKind
+from core.ledger import AccountKind, Transfer
 from core.minutes import format_minutes
 from core.ports import Context
 from core.posts import NeedStatus, OfferStatus
@@ -121,6 +122,7 @@ async def cancel(ctx: Context, exchange_id: int, actor_id: int) -> Exchange:
     exchange = await _load(ctx, exchange_id, actor_id)
     require_state(exchange, State.PROPOSED, State.ACCEPTED)
     if exchange.state == State.ACCEPTED:
+        await _require_live_hold(ctx, exchange)  # the hold-expiry job tells both what happened
         await _release(ctx, exchange, "cancelled")
     return _touch(ctx, exchange, State.CANCELLED)
 
@@ -132,6 +134,7 @@ async def log(ctx: Context, exchange_id: int, actor_id: int, minutes: int) -> Ex
     if exchange.state == State.LOGGED and exchange.logged_by != actor_id:
         raise InvalidState("Hours are already logged; confirm, adjust or dispute them instead.")
     _check_logged(ctx, exchange, minutes)
+    await _require_live_hold(ctx, exchange)
     exchange.logged_minutes, exchange.logged_by, exchange.logged_at = minutes, actor_id, ctx.now
     return _touch(ctx, exchange, State.LOGGED)
 
@@ -149,6 +152,7 @@ async def adjust(ctx: Context, exchange_id: int, actor_id: int, minutes: int) ->
     require_state(exchange, State.LOGGED)
     require_counterpart(exchange, actor_id, exchange.logged_by, "adjust")
     _check_logged(ctx, exchange, minutes)
+    await _require_live_hold(ctx, exchange)
     exchange.logged_minutes, exchange.logged_by, exchange.logged_at = minutes, actor_id, ctx.now
     return _touch(ctx, exchange, State.LOGGED)
 
@@ -190,11 +194,12 @@ async def require_resolver(ctx: Context, exchange: Exchange, actor_id: int) -> N
 
 
 async def auto_confirm(ctx: Context, exchange_id: int) -> Exchange | None:
-    """Past the deadline, a log nobody answered counts as confirmed."""
+    """A log nobody answered counts as confirmed at the deadline, or just before its hold would run out."""
     exchange = await ctx.uow.exchanges.get(exchange_id, for_update=True)
     if exchange is None or exchange.state != State.LOGGED:
         return None
-    if exchange.logged_at + ctx.rules.confirm_deadline > ctx.now:
+    hold = await _hold(ctx, exchange)
+    if confirm_due(exchange, ctx.rules.confirm_deadline, hold.expires_at) > ctx.now:
         return None
     return await _settle(ctx, exchange, exchange.logged_minutes, "confirmed automatically")
 
@@ -223,11 +228,33 @@ def _check_logged(ctx: Context, exchange: Exchange, minutes: int) -> None:
         )
 
 
+async def _hold(ctx: Context, exchange: Exchange) -> Transfer:
+    hold = await ctx.uow.transfers.get(exchange.hold_transfer_id)
+    if hold is None:
+        raise InvalidState("This exchange has no hours held.")
+    return hold
+
+
+def _ran_out(ctx: Context, hold: Transfer) -> bool:
+    return hold.expires_at is not None and ctx.now >= hold.expires_at
+
+
+async def _require_live_hold(ctx: Context, exchange: Exchange) -> None:
+    """New steps need a live hold; only decisions on time already logged may come after it ran out."""
+    hold = await _hold(ctx, exchange)
+    if _ran_out(ctx, hold):
+        raise InvalidState(f"The hours held for this exchange expired on {hold.expires_at.day} "
+                           f"{hold.expires_at:%b}. If the session is still on, propose it again.")
+
+
 async def _settle(ctx: Context, exchange: Exchange, minutes: int, reason: str) -> Exchange:
-    await transfers.post(
-        ctx, f"post:exchange:{exchange.id}", exchange.hold_transfer_id, minutes,
-        f"exchange #{exchange.id} {reason}",
-    )
+    """Post the hold; one that ran out meanwhile (a late decision) is marked expired and the minutes move directly."""
+    hold, key, why = await _hold(ctx, exchange), f"post:exchange:{exchange.id}", f"exchange #{exchange.id} {reason}"
+    if _ran_out(ctx, hold):
+        await transfers.expire(ctx, hold.id)
+        await transfers.transfer(ctx, key, hold.debit_account_id, hold.credit_account_id, minutes, why)
+    else:
+        await transfers.post(ctx, key, hold.id, minutes, why)
     exchange.posted_minutes = minutes
     await _give_back_capacity(ctx, exchange, exchange.minutes - minutes)
     await _set_need(ctx, exchange, NeedStatus.CLOSED)
@@ -235,7 +262,12 @@ async def _settle(ctx: Context, exchange: Exchange, minutes: int, reason: str) -
 
 
 async def _release(ctx: Context, exchange: Exchange, reason: str) -> None:
-    await transfers.void(ctx, f"void:exchange:{exchange.id}", exchange.hold_transfer_id, reason)
+    """Void the hold; one that ran out meanwhile is marked expired instead."""
+    hold = await _hold(ctx, exchange)
+    if _ran_out(ctx, hold):
+        await transfers.expire(ctx, hold.id)
+    else:
+        await transfers.void(ctx, f"void:exchange:{exchange.id}", hold.id, reason)
     await _give_back_capacity(ctx, exchange, exchange.minutes)
     await _set_need(ctx, exchange, NeedStatus.OPEN)
 

@@ -1,7 +1,7 @@
 """The exchange lifecycle as a state machine: who may take which step, and when."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.errors import InvalidState, NotAllowed, NotFound
@@ -71,6 +71,16 @@ class Exchange:
         if self.state == State.ACCEPTED:
             return None
         return None
+
+
+HOLD_MARGIN = timedelta(hours=1)
+"""How long before its hold runs out a log nobody answered is confirmed: the ledger posts no hold after its expiry."""
+
+
+def confirm_due(exchange: Exchange, deadline: timedelta, hold_expires_at: datetime | None) -> datetime:
+    """When a log nobody answered counts as confirmed: at the deadline, or just before the hold runs out if sooner."""
+    due = exchange.logged_at + deadline
+    return due if hold_expires_at is None else min(due, hold_expires_at - HOLD_MARGIN)
 
 
 def require_party(exchange: Exchange | None, member_id: int) -> Exchange:

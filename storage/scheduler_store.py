@@ -1,11 +1,11 @@
-"""The scheduler's lease row, and the one query its hold-expiry job needs, in Core SQL."""
+"""The scheduler's lease row, and the queries its hold-expiry and auto-confirm jobs need, in Core SQL."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, String, Table, and_, delete, select, update
+from sqlalchemy import Column, String, Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.exchanges import State
+from core.exchanges import HOLD_MARGIN, State
 from core.lease import Lease, may_take, renewed
 from storage.database import Database
 from storage.tables import UTCDateTime, exchanges, metadata, transfers
@@ -69,5 +69,22 @@ async def expired_hold_exchanges(db: Database, now: datetime, limit: int) -> lis
         .order_by(exchanges.c.id)
         .limit(limit)
     )
+    return await _ids(db, query)
+
+
+async def logs_due(db: Database, now: datetime, deadline: timedelta, limit: int) -> list[int]:
+    """Logs nobody answered by the deadline or by just before their hold runs out (`exchanges.confirm_due`)."""
+    query = (
+        select(exchanges.c.id)
+        .join(transfers, transfers.c.id == exchanges.c.hold_transfer_id)
+        .where(exchanges.c.state == State.LOGGED,
+               or_(exchanges.c.logged_at <= now - deadline, transfers.c.expires_at <= now + HOLD_MARGIN))
+        .order_by(exchanges.c.id)
+        .limit(limit)
+    )
+    return await _ids(db, query)
+
+
+async def _ids(db: Database, query) -> list[int]:
     async with db.read_engine.connect() as conn:
         return list((await conn.execute(query)).scalars())

@@ -43,8 +43,8 @@ async def expire_needs(services: Services, limit: int = BATCH) -> int:
 
 
 async def auto_confirm(services: Services, limit: int = BATCH) -> int:
-    """Logs nobody answered by the deadline count as confirmed; both parties told."""
-    ids = await services.bank.read(_unanswered_logs, limit)
+    """Logs nobody answered by the deadline, or by just before their hold runs out, count as confirmed; both told."""
+    ids = await scheduler_store.logs_due(services.db, services.clock.now(), services.bank.rules.confirm_deadline, limit)
     return await _each(services, "automatic confirmation", ids, exchange_flow.auto_confirm,
                        notices.auto_confirmed)
 
@@ -61,11 +61,6 @@ async def digests(services: Services) -> int:
 
 async def _expired_needs(ctx: Context, limit: int) -> list[int]:
     return [need.id for need in await ctx.uow.needs.expired(ctx.now, limit)]
-
-
-async def _unanswered_logs(ctx: Context, limit: int) -> list[int]:
-    cutoff = ctx.now - ctx.rules.confirm_deadline
-    return [exchange.id for exchange in await ctx.uow.exchanges.logged_before(cutoff, limit)]
 
 
 async def _each(

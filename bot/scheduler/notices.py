@@ -13,12 +13,18 @@ from core.statements import balance
 
 NOTICE = "notice"
 
-# event → (title, text); both parties get the same words and their own exchange card.
+# wording → (title, text); both parties get the same words and their own exchange card.
 EXCHANGE_EVENTS = {
     "auto-confirmed": (
         "Exchange #{id} confirmed automatically",
         "The {logged} logged on {logged_day} wasn't answered within {deadline} days, so it counts as "
         "confirmed: {posted} moved between you and {other}. Your balance is now {bal}.",
+    ),
+    "auto-confirmed-hold": (
+        "Exchange #{id} confirmed automatically",
+        "The {logged} logged on {logged_day} wasn't answered, and hours can be held for at most {ttl} days "
+        "(these since {held_day}), so it counts as confirmed: {posted} moved between you and {other}. "
+        "Your balance is now {bal}.",
     ),
     "hold-expired": (
         "Exchange #{id} expired",
@@ -30,8 +36,10 @@ EXCHANGE_EVENTS = {
 
 async def auto_confirmed(ctx: Context, exchange: Exchange | None) -> None:
     """`then=` for `exchange_flow.auto_confirm`: None means someone else already did it."""
-    if exchange is not None:
-        await _tell_both(ctx, exchange, "auto-confirmed")
+    if exchange is None:
+        return
+    at_deadline = exchange.logged_at + ctx.rules.confirm_deadline <= ctx.now
+    await _tell_both(ctx, exchange, "auto-confirmed", "auto-confirmed" if at_deadline else "auto-confirmed-hold")
 
 
 async def hold_expired(ctx: Context, exchange: Exchange | None) -> None:
@@ -54,12 +62,13 @@ async def need_expired(ctx: Context, expired: NeedExpired | None) -> None:
     await outbox.enqueue(ctx, need.owner_id, NOTICE, f"need:{need.id}:expired", encode(Message(cards=(card,))))
 
 
-async def _tell_both(ctx: Context, exchange: Exchange, event: str) -> None:
+async def _tell_both(ctx: Context, exchange: Exchange, event: str, wording: str = "") -> None:
+    """One notice each, keyed by the event so it is queued once however the words were chosen."""
     who = await names(ctx, {exchange.requester_id, exchange.helper_id})
     for member_id in (exchange.requester_id, exchange.helper_id):
         member = await ctx.uow.members.get(member_id)
         timezone = member.timezone if member else "UTC"
-        title, text = EXCHANGE_EVENTS[event]
+        title, text = EXCHANGE_EVENTS[wording or event]
         words = await _words(ctx, exchange, member_id, who[exchange.other_party(member_id)], timezone)
         message = Message(cards=(Card(title=title.format(**words), text=text.format(**words)),
                                  await exchange_card(ctx, exchange, member_id, timezone)))

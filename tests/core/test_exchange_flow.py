@@ -1,13 +1,14 @@
 """The exchange lifecycle end to end on a real database, every step and its misuse."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import directory, marketplace, statements
 from core import exchange_flow as flow
-from core import marketplace, statements
 from core.errors import InvalidInput, InvalidState, NotAllowed, NotFound
-from core.exchanges import State
+from core.exchanges import HOLD_MARGIN, Exchange, State, confirm_due
+from storage.verify import verify_ledger
 from tests.support import join
 
 
@@ -90,8 +91,6 @@ async def test_adjust_then_confirm_posts_the_adjusted_minutes(bank):
 
 
 async def test_dispute_is_resolved_by_an_admin_not_by_a_party(bank):
-    from core import directory
-
     alice, bob, _, ex = await _agreed(bank)
     await bank.run(flow.log, ex.id, bob.id, 90)
     await bank.run(flow.dispute, ex.id, alice.id, "We only met for half an hour")
@@ -149,3 +148,45 @@ async def test_thanks_after_confirmation(bank):
     await bank.run(flow.confirm, ex.id, alice.id)
     done = await bank.run(flow.thank, ex.id, alice.id, "Thank you, that was brilliant")
     assert done.requester_thanks == "Thank you, that was brilliant"
+
+
+def test_a_log_is_due_at_the_deadline_or_just_before_its_hold_runs_out():
+    logged = Exchange(requester_id=1, helper_id=2, proposed_by=1, minutes=60, logged_at=datetime(2026, 3, 1, tzinfo=UTC))
+    week = timedelta(days=7)
+    assert confirm_due(logged, week, None) == datetime(2026, 3, 8, tzinfo=UTC)
+    assert confirm_due(logged, week, datetime(2026, 4, 1, tzinfo=UTC)) == datetime(2026, 3, 8, tzinfo=UTC)
+    assert confirm_due(logged, week, datetime(2026, 3, 4, tzinfo=UTC)) == datetime(2026, 3, 4, tzinfo=UTC) - HOLD_MARGIN
+
+
+async def test_no_new_time_is_logged_or_adjusted_on_a_hold_that_ran_out(bank, clock, rules):
+    alice, bob, _, ex = await _agreed(bank)
+    clock.advance(rules.hold_ttl - timedelta(hours=2))
+    await bank.run(flow.log, ex.id, bob.id, 60)
+    clock.advance(timedelta(hours=2))
+    for step, who in ((flow.log, bob), (flow.adjust, alice)):
+        with pytest.raises(InvalidState, match="held for this exchange expired on 6 Mar"):
+            await bank.run(step, ex.id, who.id, 30)
+    assert (await bank.run(flow.auto_confirm, ex.id)).posted_minutes == 60
+
+
+async def test_a_late_decision_on_logged_time_still_settles_after_the_hold_ran_out(bank, db, clock, rules):
+    """Confirming, or resolving a dispute, after the hold's end: the hold expires and the minutes move directly."""
+    alice, bob, _, ex = await _agreed(bank)
+    carol, dan = await join(bank, "carol"), await join(bank, "dan")
+    need = await bank.run(marketplace.post_need, carol.id, "Seed swap", minutes=60)
+    other = await bank.run(flow.propose, dan.id, need_id=need.id)
+    await bank.run(flow.accept, other.id, carol.id)
+    admin = await bank.run(directory.bootstrap_admin, "slack", "T1", "UADMIN")
+    await bank.run(flow.log, ex.id, bob.id, 90)
+    await bank.run(flow.dispute, ex.id, alice.id, "It was one hour")
+    await bank.run(flow.log, other.id, dan.id, 45)
+    await bank.run(flow.dispute, other.id, carol.id, "We never met")
+    clock.advance(rules.hold_ttl + timedelta(days=1))
+
+    assert (await bank.run(flow.resolve, ex.id, admin.id, 60)).state == State.CONFIRMED
+    assert (await bank.run(flow.resolve, other.id, admin.id, 0)).state == State.CANCELLED
+    with pytest.raises(InvalidState, match="already confirmed"):
+        await bank.run(flow.resolve, ex.id, admin.id, 60)
+    summaries = [await bank.read(statements.balance, m.id) for m in (alice, bob, carol, dan)]
+    assert [(s.balance, s.held) for s in summaries] == [(-60, 0), (60, 0), (0, 0), (0, 0)]
+    assert (await verify_ledger(db)).problems == []

@@ -8,6 +8,7 @@ unique keys, so two scans at once queue nothing twice.
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from core import directory
 from core.errors import InvalidInput
@@ -142,6 +143,8 @@ class Stats:
     last_sent_at: datetime | None = None
 
 
+NO_NUDGES = Stats()
+NO_PREFERENCES: Mapping = MappingProxyType({})
 Render = Callable[[Nudge], dict]
 RenderDigest = Callable[[tuple[CampaignWeek, ...]], dict]
 
@@ -172,26 +175,30 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
     snoozed = await ctx.uow.nudges.snoozed(ctx.now)
     history = await ctx.uow.nudges.history(ctx.now - settings.limits.backoff - timedelta(days=21))
     stats = member_stats(history, await ctx.uow.nudges.acks(), ctx.now)
+    gate, room = Gate(ctx.now, settings.limits), settings.max_per_scan or None
     chosen: list[Nudge] = []
     per_member: dict[int, int] = {}
     for kind in KINDS:
+        if room is not None and len(chosen) >= room:
+            break  # the rest waits for the next scan, so there is no need to look for it
         reminder = ctx.now - settings.reminder_after if kind != "help" else None
         rows = await ctx.uow.nudges.due(kind, ctx.now, settings.cutoff(kind, ctx.now), reminder,
                                         settings.helpers_per_need)
+        switch = PREFERENCE.get(kind, kind)
         for row in rows:
-            nudge = Nudge(kind, row.subject, row.subject_id, row.member_id, row.sent + 1, row.title or "",
-                          row.minutes or 0)
-            if settings.max_per_scan and len(chosen) >= settings.max_per_scan:
+            member_id = row.member_id
+            if room is not None and len(chosen) >= room:
                 break
-            if nudge.n > 2 or (row.member_id, kind, row.subject, row.subject_id) in snoozed:
+            if row.sent >= 2 or (member_id, kind, row.subject, row.subject_id) in snoozed:
                 continue
-            if per_member.get(nudge.member_id, 0) >= settings.per_member_per_scan:
+            if per_member.get(member_id, 0) >= settings.per_member_per_scan:
                 continue
-            entry = stats.setdefault(nudge.member_id, Stats())
-            if not _allowed(_member(row), kind, ctx.now, entry, settings):
+            if not gate.allows(row, switch, stats.get(member_id)):
                 continue
-            chosen.append(nudge)
-            per_member[nudge.member_id] = per_member.get(nudge.member_id, 0) + 1
+            chosen.append(Nudge(kind, row.subject, row.subject_id, member_id, row.sent + 1, row.title or "",
+                                row.minutes or 0))
+            per_member[member_id] = per_member.get(member_id, 0) + 1
+            entry = stats.setdefault(member_id, Stats())
             entry.sent_this_week += 1
             entry.ignored_in_a_row += 1
             entry.last_sent_at = ctx.now
@@ -199,10 +206,36 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
     return await ctx.uow.nudges.queue(items, chosen)
 
 
-def _allowed(member: Recipient, kind: str, now: datetime, entry: Stats, settings: NudgeSettings) -> bool:
-    verdict = decide(member, PREFERENCE.get(kind, kind), now, entry.sent_this_week, entry.ignored_in_a_row,
-                     entry.last_sent_at, settings.limits)
-    return verdict.send
+class Gate:
+    """`decide` for the candidates of one scan, worked out once per distinct member settings where it can be.
+
+    What `decide` says for a member with no recent nudges depends only on their time zone
+    and preferences (and `now`, fixed for the scan), and most members share the same few
+    preference objects (storage hands out one per distinct setting), so that answer is
+    kept per (time zone, kind, preferences object). A member with recent nudges gets a
+    full `decide` when that answer is yes. The memo holds the preferences it was keyed by,
+    so no key's object can be freed and its id reused.
+    """
+
+    def __init__(self, now: datetime, limits: NudgeLimits) -> None:
+        self.now, self.limits = now, limits
+        self.fresh: dict[tuple, tuple[Mapping, bool]] = {}
+
+    def allows(self, row, kind: str, entry: Stats | None) -> bool:
+        """May `row`'s member get a `kind` nudge now, given their recent nudges (`entry`, None: none)?"""
+        preferences = row.preferences or NO_PREFERENCES
+        key = (row.timezone, kind, id(preferences), row.forgotten_at is None)
+        known = self.fresh.get(key)
+        if known is None:
+            known = self.fresh[key] = (preferences, self._decide(row, preferences, kind, NO_NUDGES))
+        if not known[1] or entry is None or entry == NO_NUDGES:
+            return known[1]
+        return self._decide(row, preferences, kind, entry)
+
+    def _decide(self, row, preferences: Mapping, kind: str, entry: Stats) -> bool:
+        member = Recipient(row.member_id, row.timezone, preferences, row.forgotten_at)
+        return decide(member, kind, self.now, entry.sent_this_week, entry.ignored_in_a_row, entry.last_sent_at,
+                      self.limits).send
 
 
 def _member(row) -> Recipient:

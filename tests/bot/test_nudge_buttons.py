@@ -1,5 +1,6 @@
 """Nudge cards as members see them, and their snooze and stop buttons, through the conversation."""
 
+import itertools
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ from bot.turns import Turn
 from bot.viewcodec import decode, encode
 from bot.views import Message
 from core import directory, exchange_flow, marketplace
+from core.nudges import KINDS, Nudge
 from storage.outbox_store import outbox
 from tests.support import join
 
@@ -102,3 +104,11 @@ async def test_tampered_or_stale_buttons_get_a_friendly_answer(bank, clock):
                         ("nudge.stop", "everything"), ("nudge.stop", "")):
         reply = await convo.handle(press("ada", action, ref))
         assert "out of date" in reply.cards[-1].text
+
+
+def test_the_quick_nudge_renderer_writes_exactly_the_card_for_every_kind():
+    for kind, n, title in itertools.product(KINDS, (1, 2), ("", "Compost <bins> & “more”")):
+        nudge = Nudge(kind, "need" if kind in ("refine", "help") else "exchange", 42, 7, n, title, 90)
+        card = jobs.nudge_card(nudge)
+        assert jobs.render_nudge(nudge) == jobs.plain_encode(card)
+        assert decode(jobs.render_nudge(nudge)) == Message(cards=(card,))

@@ -29,8 +29,13 @@ class Sender(Protocol):
 
     platform: str
 
-    async def send(self, identity: Identity, message: Message) -> str | None:
-        """Deliver and return the platform's message id; raise `DeliveryError` on failure."""
+    async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
+        """Deliver and return the platform's message id; raise `DeliveryError` on failure.
+
+        `refresh_home`: the message tells the member their own state changed (a notice), so also
+        redraw what shows that state (Slack's App Home). Broadcasts, digests and nudges pass False:
+        a broadcast to 5,000 members must not cost 5,000 Home rebuilds.
+        """
 
     async def update(self, identity: Identity, message_id: str, message: Message) -> None:
         """Replace a message sent earlier (a progress card) in place."""

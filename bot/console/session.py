@@ -37,7 +37,7 @@ class ConsoleSender:
         self.fresh: list[tuple[str, Message]] = []
         self.sent = 0
 
-    async def send(self, identity: Identity, message: Message) -> str:
+    async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str:
         self.inbox[identity.user_id].append(message)
         self.fresh.append((identity.user_id, message))
         self.sent += 1

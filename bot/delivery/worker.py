@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot import viewcodec
 from bot.delivery.claim import Job, Outcome, claim_due, claim_keys, record
 from bot.delivery.errors import DeliveryError
+from bot.delivery.queue import NOTICE
 from core.bank import Bank
 from core.members import Identity
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from bot.notify import Dispatcher
 
 log = logging.getLogger(__name__)
+REFRESHES_HOME = frozenset({NOTICE})
+"""Kinds that tell a member their own state changed; broadcasts, digests and nudges change nothing of it."""
 
 
 async def deliver_due(services: Any, owner: str, limit: int = 200) -> int:
@@ -66,7 +69,8 @@ async def _send(dispatcher: "Dispatcher", job: Job, identity: Identity | None) -
     rates = dispatcher.limits.rates(identity)
     await dispatcher.limiter.acquire(rates)
     try:
-        message_id = await dispatcher.senders[identity.platform].send(identity, message)
+        message_id = await dispatcher.senders[identity.platform].send(
+            identity, message, refresh_home=job.kind in REFRESHES_HOME)
     except DeliveryError as failed:
         if failed.retry_after:
             dispatcher.limiter.pause(dispatcher.limits.throttled(identity), failed.retry_after)

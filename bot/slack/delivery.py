@@ -45,14 +45,14 @@ class SlackSender:
         self.tokens, self.conversation = tokens, conversation
         self.attempts, self.max_wait = attempts, max_wait
 
-    async def send(self, identity: Identity, message: Message) -> str | None:
-        """Deliver each page of the message to the member's DM; returns the last message's ts."""
+    async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
+        """Deliver each page of the message to the member's DM, then redraw their Home if asked; returns the last ts."""
         client, channel = await self._dm(identity)
         sent = None
         for page in blockkit.pages(message):
             sent = await self.call(client.chat_postMessage, channel=channel, mrkdwn=False,
                                    blocks=page, text=blockkit.fallback(message))
-        if self.conversation is not None:
+        if refresh_home and self.conversation is not None:
             await self._refresh_home(client, identity)
         return sent["ts"] if sent else None
 

@@ -53,8 +53,8 @@ class TeamsSender:
         self.attempts, self.base_delay, self.max_delay, self.sleep = attempts, base_delay, max_delay, sleep
         self.report: Counter[str] = Counter()
 
-    async def send(self, identity: Identity, message: Message) -> str | None:
-        """Deliver each card of the message; returns the last activity id."""
+    async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
+        """Deliver each card of the message; returns the last activity id. Teams has no Home to redraw."""
         return await self.send_to(identity.workspace_id, identity.user_id, message)
 
     async def send_to(self, tenant: str, key: str, message: Message) -> str | None:

@@ -82,7 +82,7 @@ class RecordingSender:
     def __init__(self) -> None:
         self.updates: list[tuple[str, str, dict]] = []
 
-    async def send(self, identity, message) -> str:
+    async def send(self, identity, message, *, refresh_home=False) -> str:
         return "1700000000.000001"
 
     async def update(self, identity, message_id, message) -> None:

@@ -47,9 +47,12 @@ class TimedSlack(FakeSlack):
         return found
 
 
-def slack_services(db, bank: Bank, fake: FakeSlack, limits: DeliveryLimits | None = None) -> Services:
-    """What `deliver_due` needs, with the real Slack sender talking to the stand-in."""
+def slack_services(db, bank: Bank, fake: FakeSlack, limits: DeliveryLimits | None = None,
+                   home: bool = False) -> Services:
+    """What `deliver_due` needs, with the real Slack sender talking to the stand-in (and drawing Home if `home`)."""
     sender = SlackSender(Tokens(fake.url + "/api/", TOKEN))
     notifier = Dispatcher(bank, {"slack": sender}, limits=limits or DeliveryLimits())
+    conversation = Conversation(bank, notifier)
+    sender.conversation = conversation if home else None
     return Services(settings=load_settings(database_url=db.url), db=db, bank=bank, clock=bank.clock,
-                    conversation=Conversation(bank, notifier), notifier=notifier)
+                    conversation=conversation, notifier=notifier)

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from bot import viewcodec
 from bot.delivery.queue import queue
 from bot.delivery.worker import deliver_due
 from bot.views import Card, Message, Notice
+from core import outbox
 from core.outbox import Delivery, OutboxItem
 from core.ports import Context
 from tests.bot.delivery.stand_ins import slack_services
@@ -108,3 +110,14 @@ async def test_a_member_with_no_reachable_identity_is_skipped(db, bank, fake):
     assert await deliver_due(services, "w1") == 1
     item = await row(bank, "nowhere")
     assert item.state == Delivery.SKIPPED and fake.calls == []
+
+
+async def test_only_a_notice_redraws_the_members_home_not_a_broadcast_digest_or_nudge(db, bank, fake):
+    services = slack_services(db, bank, fake, home=True)
+    bob = await queued(bank, "bob", "notice:1")
+    for kind in ("broadcast", "digest", "nudge"):
+        await bank.run(outbox.enqueue, bob, kind, f"{kind}:1", viewcodec.encode(HELLO))
+    assert await deliver_due(services, "w1") == 4
+    assert len(fake.of("chat.postMessage")) == 4
+    [home] = fake.of("views.publish")
+    assert home["user_id"] == "UBOB" and home["view"]["type"] == "home"

@@ -235,7 +235,7 @@ async def outbox_down(db):
 
 async def test_admin_changes_commit_with_their_notices_or_not_at_all(bank, db):
     convo = Conversation(bank)
-    ada = await member(bank, "ada", admin=True)
+    await member(bank, "ada", admin=True)
     alice, bob, ex = await disputed(bank, campaign=None)
     await convo.handle(turn(command="grant", text=f"#{bob.id} 1h seed", request_key="g0"))
     transfer_id = (await bank.read(statements.statement, bob.id)).lines[0].transfer_id
@@ -255,7 +255,6 @@ async def test_admin_changes_commit_with_their_notices_or_not_at_all(bank, db):
     bio = await bank.read(campaign_flow.find, "biodiversity")
     assert not await bank.read(campaign_flow.is_lead, bio.id, bob.id)
     assert (await bank.read(lambda ctx: ctx.uow.exchanges.get(ex.id))).state == State.DISPUTED
-    assert ada.id not in before.values()
 
 
 async def test_a_refused_change_queues_nothing(bank, db):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -24,16 +25,19 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from core.exchanges import OPEN_STATES, State
 from core.nudges import CampaignWeek, Queued
 from core.outbox import Delivery
 from storage.outbox_store import outbox
 from storage.tables import (
+    Json,
     UTCDateTime,
     campaigns,
     exchanges,
@@ -76,6 +80,7 @@ nudge_acks = Table(
 SCAN_LOCK = 7_240_801  # PostgreSQL advisory lock id: one scan at a time keeps caps exact
 POOL = 20  # newest offers per skill and campaign that may be asked to help
 HELPABLE = 5_000  # needs looked at for helpers per scan, newest first (bounded IN lists)
+BULK = 5_000  # rows per bulk insert statement
 ex = exchanges.c
 
 
@@ -223,17 +228,47 @@ class NudgeRepo:
 
     async def queue(self, items: Sequence[Queued], nudges: Sequence) -> int:
         """Outbox rows whose keys are new, and a log row for each nudge among them."""
-        if not items:
-            return 0
-        statement = (self._insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                     .returning(outbox.c.dedupe_key))
-        queued = set((await self.session.execute(statement, [_row(item) for item in items])).scalars())
-        logs = [dict(member_id=n.member_id, kind=n.kind, subject=n.subject, subject_id=n.subject_id, n=n.n,
-                     at=item.at)
+        queued: set[str] = set()
+        for start in range(0, len(items), BULK):
+            batch = items[start:start + BULK]
+            for (kind, at), group in _grouped(batch).items():
+                queued |= await self._outbox(kind, at, group)
+        logs = [(n.member_id, n.kind, n.subject, n.subject_id, n.n, item.at)
                 for item, n in zip(items, nudges, strict=True) if n is not None and item.key in queued]
-        if logs:
-            await self.session.execute(self._insert(nudge_log).on_conflict_do_nothing(), logs)
+        for start in range(0, len(logs), BULK):
+            batch = logs[start:start + BULK]
+            for at, group in _by_at(batch).items():
+                rows = self._rows(("member_id", Integer), ("kind", String), ("subject", String),
+                                  ("subject_id", Integer), ("n", Integer), rows=group)
+                columns = [*rows.selected_columns, literal(at, UTCDateTime()).label("at")]
+                await self.session.execute(self._insert(nudge_log).from_select(
+                    ["member_id", "kind", "subject", "subject_id", "n", "at"], select(*columns).where(true()))
+                    .on_conflict_do_nothing())
         return len(queued)
+
+    async def _outbox(self, kind: str, at: datetime, items: Sequence[Queued]) -> set[str]:
+        """Insert one kind's rows queued at one moment; returns the keys that were new."""
+        rows = self._rows(("dedupe_key", String), ("member_id", Integer), ("payload", Json),
+                          rows=[(item.key[:200], item.member_id, item.payload) for item in items])
+        moment = literal(at, UTCDateTime())
+        constant = {"kind": literal(kind, String), "state": literal(Delivery.PENDING.value, String), "attempts": literal(0),
+                    "next_attempt_at": moment, "last_error": literal(""), "created_at": moment}
+        statement = (self._insert(outbox).from_select(
+            ["dedupe_key", "member_id", "payload", *constant],
+            select(*rows.selected_columns, *constant.values()).where(true()))
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(outbox.c.dedupe_key))
+        return set((await self.session.execute(statement)).scalars())
+
+    def _rows(self, *columns: tuple[str, object], rows: Sequence[tuple]):
+        """A SELECT of `rows` passed in one parameter per column (PostgreSQL arrays) or one in all (SQLite JSON).
+
+        Thousands of rows then cost one short statement, not an executemany of thousands of bound rows.
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            return select(*(_unnest(name, kind, [row[i] for row in rows]) for i, (name, kind) in enumerate(columns)))
+        each = func.json_each(bindparam("rows", json.dumps(rows), type_=Text)).table_valued("value")
+        return select(*(func.json_extract(each.c.value, f"$[{i}]").label(name)
+                        for i, (name, _) in enumerate(columns)))
 
     async def snooze(self, member_id: int, kind: str, subject: str, subject_id: int, until: datetime) -> None:
         statement = self._insert(nudge_snoozes).values(member_id=member_id, kind=kind, subject=subject,
@@ -274,11 +309,26 @@ class NudgeRepo:
         return [CampaignWeek(cid, title, new.get(cid, 0), *done.get(cid, (0, 0))) for cid, title in rows]
 
 
-def _row(item: Queued) -> dict:
-    return dict(dedupe_key=item.key[:200], member_id=item.member_id, kind=item.kind, payload=item.payload,
-                state=Delivery.PENDING, attempts=0, next_attempt_at=item.at, last_error="", created_at=item.at,
-                broadcast_id=None, lease_owner=None, lease_until=None, platform=None, platform_message_id=None,
-                sent_at=None)
+def _grouped(items: Sequence[Queued]) -> dict[tuple[str, datetime], list[Queued]]:
+    groups: dict[tuple[str, datetime], list[Queued]] = {}
+    for item in items:
+        groups.setdefault((item.kind, item.at), []).append(item)
+    return groups
+
+
+def _by_at(logs: Sequence[tuple]) -> dict[datetime, list[tuple]]:
+    groups: dict[datetime, list[tuple]] = {}
+    for row in logs:
+        groups.setdefault(row[-1], []).append(row[:-1])
+    return groups
+
+
+def _unnest(name: str, kind, values: list):
+    """One PostgreSQL array parameter, unnested; JSON goes as text and is cast back."""
+    if kind is Json:
+        values, array = [json.dumps(value) for value in values], ARRAY(Text)
+        return cast(func.unnest(bindparam(name, values, type_=array)), JSONB).label(name)
+    return func.unnest(bindparam(name, values, type_=ARRAY(kind))).label(name)
 
 
 def _stale_needs(cutoff: datetime):

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 from bot.delivery.limits import DeliveryLimits, Limiter
+from bot.delivery.recorder import Recorder
 from bot.delivery.worker import deliver_keys, kick_owner
 from bot.views import Message, Notice
 from core.bank import Bank
@@ -42,7 +43,7 @@ class Sender(Protocol):
 
 
 class Dispatcher:
-    """Routes to the member's newest identity on a platform we can reach; holds the process's rate limiter."""
+    """Routes to the member's newest reachable identity; holds the process's rate limiter and outcome recorder."""
 
     def __init__(self, bank: Bank, senders: dict[str, Sender] | None = None,
                  limits: DeliveryLimits | None = None, retry: RetryPolicy | None = None) -> None:
@@ -51,6 +52,7 @@ class Dispatcher:
         self.limits = limits or DeliveryLimits()
         self.retry = retry or RetryPolicy()
         self.limiter = Limiter()
+        self.recorder = Recorder(bank, self.retry)
         self.pending: set[asyncio.Task] = set()
         self._configured = limits is not None
 

@@ -1,5 +1,6 @@
-"""The worker's short transactions: claim rows under a lease, and record each outcome."""
+"""The worker's short transactions: claim rows under a lease, and record outcomes a batch at a time."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,12 +65,25 @@ async def claim_keys(ctx: Context, keys: list[str], owner: str, lease: timedelta
     return _jobs(rows)
 
 
-async def record(ctx: Context, job_id: int, owner: str, result: Outcome, policy: outbox.RetryPolicy) -> None:
-    """Mark one row; a row someone else finished meanwhile (our lease ran out) is left alone."""
-    item = await ctx.uow.outbox.get(job_id, for_update=True)
-    if item is None or item.state != Delivery.PENDING:
-        return
-    now: datetime = ctx.now
+async def record_all(ctx: Context, outcomes: Sequence[tuple[int, Outcome]], policy: outbox.RetryPolicy) -> int:
+    """Mark a batch of rows in this one transaction; returns how many were still pending.
+
+    A row someone else finished meanwhile (our lease ran out) is left alone.
+    """
+    found = {id_: result for id_, result in outcomes}
+    repo = ctx.uow.outbox
+    query = select(OutboxItem).where(OutboxItem.id.in_(found)).order_by(OutboxItem.id)
+    if repo.locking:
+        query = query.with_for_update()
+    rows = (await repo.session.execute(query.execution_options(populate_existing=True))).scalars()
+    pending = [row for row in rows if row.state == Delivery.PENDING]
+    for item in pending:
+        _mark(item, found[item.id], ctx.now, policy)
+    await ctx.uow.flush()
+    return len(pending)
+
+
+def _mark(item: OutboxItem, result: Outcome, now: datetime, policy: outbox.RetryPolicy) -> None:
     if result.skipped:
         item.state, item.last_error = Delivery.SKIPPED, result.error[:500]
         item.lease_owner = item.lease_until = None
@@ -79,4 +93,3 @@ async def record(ctx: Context, job_id: int, owner: str, result: Outcome, policy:
         outbox.failed(item, now, result.error, policy, retry_after=result.retry_after,
                       permanent=result.permanent, unreachable=result.unreachable)
         item.platform = result.platform
-    await ctx.uow.flush()

@@ -1,7 +1,8 @@
 """The delivery worker: claim due outbox rows, send each to the member's newest reachable identity, record it.
 
-Each row's outcome is written in its own short transaction as soon as it is
-known, so a crash can only repeat the sends that were in flight at that moment.
+Outcomes are written within a fraction of a second, many rows to a transaction
+(`bot.delivery.recorder`); a row sent but not yet recorded is still in flight
+under its lease, so a crash can only repeat the sends in flight at that moment.
 """
 
 import asyncio
@@ -11,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import viewcodec
-from bot.delivery.claim import Job, Outcome, claim_due, claim_keys, record
+from bot.delivery.claim import Job, Outcome, claim_due, claim_keys
 from bot.delivery.errors import DeliveryError
 from bot.delivery.queue import NOTICE
 from core.bank import Bank
@@ -31,7 +32,7 @@ async def deliver_due(services: Any, owner: str, limit: int = 200) -> int:
     dispatcher.configure(services.settings)
     lease = timedelta(seconds=dispatcher.limits.lease_seconds)
     jobs = await services.bank.run(claim_due, owner, lease, limit)
-    return await send_all(services.bank, dispatcher, owner, jobs)
+    return await send_all(dispatcher, jobs)
 
 
 async def deliver_keys(bank: Bank, dispatcher: "Dispatcher", owner: str, keys: list[str]) -> int:
@@ -40,22 +41,26 @@ async def deliver_keys(bank: Bank, dispatcher: "Dispatcher", owner: str, keys: l
         return 0
     lease = timedelta(seconds=dispatcher.limits.kick_lease_seconds)
     jobs = await bank.run(claim_keys, keys, owner, lease)
-    return await send_all(bank, dispatcher, owner, jobs)
+    return await send_all(dispatcher, jobs)
 
 
-async def send_all(bank: Bank, dispatcher: "Dispatcher", owner: str, jobs: list[Job]) -> int:
-    """Concurrently, at most `concurrency` at once; the limiter keeps each key to its rate."""
+async def send_all(dispatcher: "Dispatcher", jobs: list[Job]) -> int:
+    """Concurrently, at most `concurrency` at once; the limiter keeps each key to its rate.
+
+    Returns once every outcome is written (by the dispatcher's recorder, in batches).
+    """
     if not jobs:
         return 0
     routes = await dispatcher.routes({job.member_id for job in jobs})
     gate = asyncio.Semaphore(max(1, dispatcher.limits.concurrency))
 
-    async def one(job: Job) -> None:
+    async def one(job: Job) -> asyncio.Future:
         async with gate:
             result = await _send(dispatcher, job, routes.get(job.member_id))
-            await bank.run(record, job.id, owner, result, dispatcher.retry)
+        return dispatcher.recorder.add(job.id, result)
 
-    await asyncio.gather(*(one(job) for job in jobs))
+    written = await asyncio.gather(*(one(job) for job in jobs))
+    await asyncio.gather(*written)
     return len(jobs)
 
 

@@ -213,13 +213,15 @@ class Gate:
     and preferences (and `now`, fixed for the scan), and most members share the same few
     preference objects (storage hands out one per distinct setting), so that answer is
     kept per (time zone, kind, preferences object). A member with recent nudges gets a
-    full `decide` when that answer is yes. The memo holds the preferences it was keyed by,
-    so no key's object can be freed and its id reused.
+    full `decide` when that answer is yes, kept per member and history, since one helper
+    may be a candidate for hundreds of needs. The memo holds the preferences it was keyed
+    by, so no key's object can be freed and its id reused.
     """
 
     def __init__(self, now: datetime, limits: NudgeLimits) -> None:
         self.now, self.limits = now, limits
         self.fresh: dict[tuple, tuple[Mapping, bool]] = {}
+        self.known: dict[tuple, bool] = {}
 
     def allows(self, row, kind: str, entry: Stats | None) -> bool:
         """May `row`'s member get a `kind` nudge now, given their recent nudges (`entry`, None: none)?"""
@@ -230,7 +232,11 @@ class Gate:
             known = self.fresh[key] = (preferences, self._decide(row, preferences, kind, NO_NUDGES))
         if not known[1] or entry is None or entry == NO_NUDGES:
             return known[1]
-        return self._decide(row, preferences, kind, entry)
+        key = (*key, row.member_id, entry.sent_this_week, entry.ignored_in_a_row, entry.last_sent_at)
+        verdict = self.known.get(key)
+        if verdict is None:
+            verdict = self.known[key] = self._decide(row, preferences, kind, entry)
+        return verdict
 
     def _decide(self, row, preferences: Mapping, kind: str, entry: Stats) -> bool:
         member = Recipient(row.member_id, row.timezone, preferences, row.forgotten_at)

@@ -197,20 +197,22 @@ class NudgeRepo:
         if not ids:
             return []
         nt, log = terms.c, nudge_log.c
+        chosen = self._rows(("id", Integer), rows=[(need_id,) for need_id in ids])
         wants = (await self.session.execute(
-            select(needs.c.id, needs.c.owner_id, needs.c.campaign_id, nt.term, nt.weight)
+            select(needs.c.id, needs.c.owner_id, needs.c.campaign_id, nt.term, nt.weight, needs.c.title,
+                   needs.c.minutes)
             .join(terms, and_(nt.kind == "need", nt.post_id == needs.c.id, nt.term.like("s:%")))
-            .where(needs.c.id.in_(ids)))).all()
-        pool = (await self.session.execute(_pool(ids))).all()
+            .where(needs.c.id.in_(chosen)))).all()
+        if not wants:
+            return []
+        pool = (await self.session.execute(_pool(sorted({row.term for row in wants})))).all()
         asked = {tuple(row) for row in await self.session.execute(
             select(log.member_id, log.subject_id).where(log.kind == "help", log.subject == "need",
-                                                        log.subject_id.in_(ids)))}
+                                                        log.subject_id.in_(chosen)))}
         facts = {row.owner_id: (row.timezone, row.preferences) for row in pool}
-        about = {row.id: row for row in await self.session.execute(
-            select(needs.c.id, needs.c.title, needs.c.minutes).where(needs.c.id.in_(ids)))}
+        about = {row.id: (row.title, row.minutes) for row in wants}
         parse = self.preferences
-        return [Candidate(helper, "need", need_id, about[need_id].title, about[need_id].minutes, 0,
-                          facts[helper][0], parse(facts[helper][1]))
+        return [Candidate(helper, "need", need_id, *about[need_id], 0, facts[helper][0], parse(facts[helper][1]))
                 for need_id, helper in _rank_helpers(wants, pool, asked, top)]
 
     async def history(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
@@ -266,7 +268,7 @@ class NudgeRepo:
         """
         if self.session.bind.dialect.name == "postgresql":
             return select(*(_unnest(name, kind, [row[i] for row in rows]) for i, (name, kind) in enumerate(columns)))
-        each = func.json_each(bindparam("rows", json.dumps(rows), type_=Text)).table_valued("value")
+        each = func.json_each(bindparam("bulk_rows", json.dumps(rows), type_=Text)).table_valued("value")
         return select(*(func.json_extract(each.c.value, f"$[{i}]").label(name)
                         for i, (name, _) in enumerate(columns)))
 
@@ -327,8 +329,8 @@ def _unnest(name: str, kind, values: list):
     """One PostgreSQL array parameter, unnested; JSON goes as text and is cast back."""
     if kind is Json:
         values, array = [json.dumps(value) for value in values], ARRAY(Text)
-        return cast(func.unnest(bindparam(name, values, type_=array)), JSONB).label(name)
-    return func.unnest(bindparam(name, values, type_=ARRAY(kind))).label(name)
+        return cast(func.unnest(bindparam(f"bulk_{name}", values, type_=array)), JSONB).label(name)
+    return func.unnest(bindparam(f"bulk_{name}", values, type_=ARRAY(kind))).label(name)
 
 
 def _stale_needs(cutoff: datetime):
@@ -341,10 +343,9 @@ def _refine(now: datetime, cutoff: datetime, top: int):
                   needs.c.id.label("subject_id"), needs.c.title, needs.c.minutes).where(*_stale_needs(cutoff))
 
 
-def _pool(need_ids: list[int]):
+def _pool(skills: list[str]):
     """The newest `POOL` active offers with hours left per skill and campaign, with their owners' facts."""
-    nt, ot = terms.alias("nt"), terms.alias("ot")
-    skills = select(nt.c.term).where(nt.c.kind == "need", nt.c.post_id.in_(need_ids), nt.c.term.like("s:%"))
+    ot = terms.alias("ot")
     fresh = func.row_number().over(partition_by=(ot.c.term, participations.c.campaign_id),
                                    order_by=offers.c.id.desc())
     ranked = (
@@ -352,7 +353,7 @@ def _pool(need_ids: list[int]):
                fresh.label("fresh"))
         .select_from(ot.join(offers, offers.c.id == ot.c.post_id)
                      .join(participations, participations.c.member_id == offers.c.owner_id))
-        .where(ot.c.kind == "offer", ot.c.term.in_(skills.distinct()), offers.c.status == "active",
+        .where(ot.c.kind == "offer", ot.c.term.in_(skills), offers.c.status == "active",
                offers.c.minutes > offers.c.minutes_committed)
         .subquery("ranked")
     )
@@ -371,7 +372,7 @@ def _rank_helpers(wants: list, pool: list, asked: set, top: int) -> list[tuple[i
     for helper, need_id in asked:
         already.setdefault(need_id, set()).add(helper)
     scores: dict[int, dict[int, list[int]]] = {}
-    for need_id, owner_id, campaign_id, term, weight in wants:
+    for need_id, owner_id, campaign_id, term, weight, *_ in wants:
         offers_here = by_skill.get((term, campaign_id))
         if not offers_here:
             continue

@@ -154,18 +154,9 @@ def week_start(now: datetime) -> datetime:
     return (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def member_stats(history: Iterable, acks: Mapping[int, datetime], now: datetime) -> dict[int, Stats]:
-    """From (member_id, at, acted_at) rows: sent this week, ignored in a row, last sent."""
-    start, stats, answered = week_start(now), {}, set()
-    for member_id, at, acted_at in sorted(history, key=lambda row: row[1], reverse=True):
-        entry = stats.setdefault(member_id, Stats(last_sent_at=at))
-        entry.sent_this_week += at >= start
-        ack = acks.get(member_id)
-        if acted_at is not None or (ack is not None and ack >= at):
-            answered.add(member_id)  # the run of ignored nudges stops here
-        elif member_id not in answered:
-            entry.ignored_in_a_row += 1
-    return stats
+def member_stats(rows: Iterable[tuple[int, int, int, datetime]]) -> dict[int, Stats]:
+    """From storage's (member, sent this week, ignored in a row, last sent) rows."""
+    return {member_id: Stats(sent, ignored, last) for member_id, sent, ignored, last in rows}
 
 
 async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
@@ -173,8 +164,8 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
     await ctx.uow.nudges.lock()
     await ctx.uow.nudges.settle(ctx.now)
     snoozed = await ctx.uow.nudges.snoozed(ctx.now)
-    history = await ctx.uow.nudges.history(ctx.now - settings.limits.backoff - timedelta(days=21))
-    stats = member_stats(history, await ctx.uow.nudges.acks(), ctx.now)
+    since = ctx.now - settings.limits.backoff - timedelta(days=21)
+    stats = member_stats(await ctx.uow.nudges.recent(since, week_start(ctx.now)))
     gate, room = Gate(ctx.now, settings.limits), settings.max_per_scan or None
     chosen: list[Nudge] = []
     per_member: dict[int, int] = {}

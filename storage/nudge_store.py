@@ -215,13 +215,23 @@ class NudgeRepo:
         return [Candidate(helper, "need", need_id, *about[need_id], 0, facts[helper][0], parse(facts[helper][1]))
                 for need_id, helper in _rank_helpers(wants, pool, asked, top)]
 
-    async def history(self, since: datetime) -> list[tuple[int, datetime, datetime | None]]:
-        log = nudge_log.c
-        rows = await self.session.execute(select(log.member_id, log.at, log.acted_at).where(log.at >= since))
-        return [tuple(row) for row in rows]
+    async def recent(self, since: datetime, week_start: datetime) -> list[tuple[int, int, int, datetime]]:
+        """Per member nudged since `since`: (member, sent since `week_start`, ignored in a row, last sent).
 
-    async def acks(self) -> dict[int, datetime]:
-        return dict(tuple(row) for row in await self.session.execute(select(nudge_acks)))
+        Ignored in a row: nudges sent after the member's latest answered one (acted on, or
+        sent before their last acknowledgement).
+        """
+        log, ack = nudge_log.c, nudge_acks.c
+        answered = or_(log.acted_at.is_not(None), log.at <= ack.acted_at)
+        rows = (select(log.member_id, log.at,
+                       func.max(case((answered, log.at))).over(partition_by=log.member_id).label("answered_at"))
+                .select_from(nudge_log.outerjoin(nudge_acks, ack.member_id == log.member_id))
+                .where(log.at >= since).subquery("rows"))
+        ignored = or_(rows.c.answered_at.is_(None), rows.c.at > rows.c.answered_at)
+        query = (select(rows.c.member_id, func.sum(case((rows.c.at >= week_start, 1), else_=0)),
+                        func.sum(case((ignored, 1), else_=0)), func.max(rows.c.at))
+                 .group_by(rows.c.member_id))
+        return [tuple(row) for row in await self.session.execute(query)]
 
     async def snoozed(self, now: datetime) -> set[tuple[int, str, str, int]]:
         c = nudge_snoozes.c

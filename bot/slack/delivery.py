@@ -7,6 +7,7 @@ workspace that removed the app) is unreachable, and a rejected message permanent
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.views import Message
 from core.members import Identity
 
 log = logging.getLogger(__name__)
-ATTEMPTS, MAX_WAIT_SECONDS = 2, 2.0
+ATTEMPTS, MAX_WAIT_SECONDS, CLIENT_SECONDS = 2, 2.0, 10.0
 deferred = notify.background
 """Set while a Slack request is being answered, so notices go out after its ack."""
 
@@ -41,9 +42,12 @@ class SlackSender:
     platform = "slack"
 
     def __init__(self, tokens: Tokens, conversation: Conversation | None = None,
-                 attempts: int = ATTEMPTS, max_wait: float = MAX_WAIT_SECONDS) -> None:
+                 attempts: int = ATTEMPTS, max_wait: float = MAX_WAIT_SECONDS,
+                 client_seconds: float = CLIENT_SECONDS) -> None:
         self.tokens, self.conversation = tokens, conversation
         self.attempts, self.max_wait = attempts, max_wait
+        self.client_seconds = client_seconds
+        self.clients: dict[str, tuple[float, asyncio.Task]] = {}
 
     async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
         """Deliver each page of the message to the member's DM, then redraw their Home if asked; returns the last ts."""
@@ -64,11 +68,37 @@ class SlackSender:
                         text=blockkit.fallback(message))
 
     async def _dm(self, identity: Identity) -> tuple[AsyncWebClient, str]:
-        client = await self.tokens.client_for(identity.workspace_id)
+        client = await self._client(identity.workspace_id)
         if client is None:
             raise DeliveryError(f"Slack is not installed for workspace {identity.workspace_id}", unreachable=True)
-        opened = await self.call(client.conversations_open, users=identity.user_id)
+        try:
+            opened = await self.call(client.conversations_open, users=identity.user_id)
+        except DeliveryError as failed:
+            if failed.permanent or failed.unreachable:  # perhaps the token: read it afresh next time
+                self.clients.pop(identity.workspace_id, None)
+            raise
         return client, opened["channel"]["id"]
+
+    async def _client(self, workspace_id: str) -> AsyncWebClient | None:
+        """The workspace's client, its installation read at most every `client_seconds` by concurrent sends
+        together (a token is rotated hours before it expires); a workspace without one is asked again."""
+        now = time.monotonic()
+        expires, reading = self.clients.get(workspace_id, (0.0, None))
+        if reading is None or expires <= now:
+            reading = asyncio.create_task(self.tokens.client_for(workspace_id))
+            self.clients[workspace_id] = (now + self.client_seconds, reading)
+        try:
+            client = await asyncio.shield(reading)
+        except Exception:
+            self._forget(workspace_id, reading)
+            raise
+        if client is None:
+            self._forget(workspace_id, reading)
+        return client
+
+    def _forget(self, workspace_id: str, reading: asyncio.Task) -> None:
+        if self.clients.get(workspace_id, (0.0, None))[1] is reading:
+            del self.clients[workspace_id]
 
     async def _refresh_home(self, client: AsyncWebClient, identity: Identity) -> None:
         """A courtesy after the message went: its failure must not make the outbox send it again."""

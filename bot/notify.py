@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from bot.delivery.claim import identities_of
 from bot.delivery.limits import DeliveryLimits, Limiter
 from bot.delivery.recorder import Recorder
 from bot.delivery.worker import deliver_keys, kick_owner
@@ -18,7 +19,6 @@ from bot.views import Message, Notice
 from core.bank import Bank
 from core.members import Identity
 from core.outbox import RetryPolicy
-from core.ports import Context
 
 log = logging.getLogger(__name__)
 background: ContextVar[bool] = ContextVar("deliver_in_background", default=False)
@@ -92,7 +92,7 @@ class Dispatcher:
 
     async def routes(self, member_ids: Iterable[int]) -> dict[int, Identity | None]:
         """Each member's newest identity on a platform with a sender, in one read."""
-        found = await self.bank.read(_identities, sorted(set(member_ids)))
+        found = await self.bank.read(identities_of, sorted(set(member_ids)))
         return {member_id: _newest(ids, self.senders) for member_id, ids in found.items()}
 
 
@@ -100,6 +100,3 @@ def _newest(identities: list[Identity], senders: dict[str, Sender]) -> Identity 
     reachable = [i for i in identities if i.platform in senders]
     return reachable[-1] if reachable else None
 
-
-async def _identities(ctx: Context, member_ids: list[int]) -> dict[int, list[Identity]]:
-    return {member_id: await ctx.uow.members.identities(member_id) for member_id in member_ids}

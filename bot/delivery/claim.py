@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 
 from core import outbox
+from core.members import Identity
 from core.outbox import Delivery, OutboxItem
 from core.ports import Context
 
@@ -63,6 +64,16 @@ async def claim_keys(ctx: Context, keys: list[str], owner: str, lease: timedelta
         row.lease_owner, row.lease_until = owner, ctx.now + lease
     await repo.session.flush()
     return _jobs(rows)
+
+
+async def identities_of(ctx: Context, member_ids: Sequence[int]) -> dict[int, list[Identity]]:
+    """Each member's identities, oldest first, in one query (the worker routes a whole batch at once)."""
+    found: dict[int, list[Identity]] = {member_id: [] for member_id in member_ids}
+    if found:
+        query = select(Identity).where(Identity.member_id.in_(found)).order_by(Identity.id)
+        for identity in (await ctx.uow.members.session.execute(query)).scalars():
+            found[identity.member_id].append(identity)
+    return found
 
 
 async def record_all(ctx: Context, outcomes: Sequence[tuple[int, Outcome]], policy: outbox.RetryPolicy) -> int:

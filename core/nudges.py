@@ -7,8 +7,10 @@ unique keys, so two scans at once queue nothing twice.
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from functools import cache
 from types import MappingProxyType
+from zoneinfo import available_timezones
 
 from core import directory
 from core.errors import InvalidInput
@@ -167,6 +169,7 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
     since = ctx.now - settings.limits.backoff - timedelta(days=21)
     stats = member_stats(await ctx.uow.nudges.recent(since, week_start(ctx.now)))
     gate, room = Gate(ctx.now, settings.limits), settings.max_per_scan or None
+    asleep = asleep_zones(ctx.now)
     chosen: list[Nudge] = []
     per_member: dict[int, int] = {}
     for kind in KINDS:
@@ -174,7 +177,7 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
             break  # the rest waits for the next scan, so there is no need to look for it
         reminder = ctx.now - settings.reminder_after if kind != "help" else None
         rows = await ctx.uow.nudges.due(kind, ctx.now, settings.cutoff(kind, ctx.now), reminder,
-                                        settings.helpers_per_need)
+                                        settings.helpers_per_need, asleep)
         switch = PREFERENCE.get(kind, kind)
         for row in rows:
             member_id = row.member_id
@@ -233,6 +236,26 @@ class Gate:
         member = Recipient(row.member_id, row.timezone, preferences, row.forgotten_at)
         return decide(member, kind, self.now, entry.sent_this_week, entry.ignored_in_a_row, entry.last_sent_at,
                       self.limits).send
+
+
+def asleep_zones(now: datetime) -> list[str]:
+    """Time zones where the default quiet hours hold now: storage leaves out members there who kept them.
+
+    Whether they hold depends only on the local time, so one zone per UTC offset is asked.
+    """
+    by_offset: dict = {}
+    for name, place in _zones():
+        by_offset.setdefault(place.utcoffset(now), []).append(name)
+    return sorted(name for names in by_offset.values() if _asleep(names[0], now) for name in names)
+
+
+def _asleep(name: str, now: datetime) -> bool:
+    return next_waking_moment(Recipient(0, name, NO_PREFERENCES), now) > now
+
+
+@cache
+def _zones() -> tuple[tuple[str, tzinfo], ...]:
+    return tuple((name, zone(name)) for name in sorted(available_timezones()))
 
 
 def _member(row) -> Recipient:

@@ -156,8 +156,13 @@ class NudgeRepo:
                 .values(acted_at=now).execution_options(synchronize_session=False))
 
     async def due(self, kind: str, now: datetime, cutoff: datetime, reminder_before: datetime | None,
-                  top: int) -> list:
-        """Items of this kind due for (member, item), with how many nudges each already had."""
+                  top: int, asleep: Sequence[str] = ()) -> list:
+        """Items of this kind due for (member, item), with how many nudges each already had.
+
+        Members in an `asleep` time zone who kept the default quiet hours are left out: none
+        of them may be nudged now. Helpers are not, as leaving them out would change who is
+        asked first.
+        """
         if kind == "help":
             return await self._helpers(cutoff, top)
         base = _BASES[kind](now, cutoff, top).subquery("base")
@@ -174,6 +179,9 @@ class NudgeRepo:
             .where(members.c.forgotten_at.is_(None), or_(counted.c.sent == 0, again))
             .order_by(counted.c.subject_id, counted.c.member_id)
         )
+        if asleep:
+            zones = self._rows(("zone", String), rows=[(name,) for name in asleep])
+            query = query.where(~and_(members.c.timezone.in_(zones), self._default_quiet_hours()))
         parse = self.preferences
         return [Candidate(member_id, subject, subject_id, title, minutes, sent, timezone, parse(prefs))
                 for member_id, subject, subject_id, title, minutes, sent, timezone, prefs
@@ -270,6 +278,12 @@ class NudgeRepo:
             select(*rows.selected_columns, *constant.values()).where(true()))
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(outbox.c.dedupe_key))
         return set((await self.session.execute(statement)).scalars())
+
+    def _default_quiet_hours(self):
+        """The member has no quiet hours of their own (a key that is there but null is not trusted here)."""
+        if self.session.bind.dialect.name == "postgresql":
+            return ~func.jsonb_exists(members.c.preferences, "quiet_hours")
+        return func.json_type(members.c.preferences, "$.quiet_hours").is_(None)
 
     def _rows(self, *columns: tuple[str, object], rows: Sequence[tuple]):
         """A SELECT of `rows` passed in one parameter per column (PostgreSQL arrays) or one in all (SQLite JSON).
@@ -392,15 +406,12 @@ def _rank_helpers(wants: list, pool: list, asked: set, top: int) -> list[tuple[i
                 continue
             score = mine.get(helper)
             if score is None:
-                mine[helper] = [weight, offer_id]
+                mine[helper] = [weight, offer_id, helper]
             else:
                 score[0] += weight
                 score[1] = max(score[1], offer_id)
-    pairs = []
-    for need_id, helpers in scores.items():
-        best = sorted(((score, newest, helper) for helper, (score, newest) in helpers.items()), reverse=True)
-        pairs += [(need_id, helper) for _, _, helper in best[:top]]
-    return pairs
+    return [(need_id, helper) for need_id, helpers in scores.items()
+            for _, _, helper in sorted(helpers.values(), reverse=True)[:top]]
 
 
 def _exchange(member, *where, join=None):

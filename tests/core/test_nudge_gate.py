@@ -3,9 +3,10 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
+from zoneinfo import available_timezones
 
-from core.nudge_policy import NudgeLimits, decide
-from core.nudges import Gate, Recipient, Stats
+from core.nudge_policy import NudgeLimits, decide, next_waking_moment
+from core.nudges import Gate, Recipient, Stats, asleep_zones
 
 
 class Row(NamedTuple):
@@ -56,3 +57,13 @@ def test_gate_works_each_shared_setting_out_once():
     for i in range(1_000):
         assert gate.allows(Row(i, ZONES[i % 2], SHARED), "match", None)
     assert len(gate.fresh) == 2
+
+
+def test_asleep_zones_are_the_zones_whose_default_quiet_hours_hold_now():
+    names = sorted(available_timezones())
+    start = datetime(2026, 3, 28, 0, 10, tzinfo=UTC)  # across the European change to summer time
+    for now in [start + timedelta(minutes=73 * i) for i in range(40)] + [datetime(2026, 10, 25, 1, 0, tzinfo=UTC)]:
+        expected = [name for name in names if next_waking_moment(Recipient(0, name, {}), now) > now]
+        assert asleep_zones(now) == expected
+    assert "Europe/London" in asleep_zones(datetime(2026, 1, 7, 21, 0, tzinfo=UTC))
+    assert "Europe/London" not in asleep_zones(datetime(2026, 1, 7, 12, 0, tzinfo=UTC))

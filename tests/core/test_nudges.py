@@ -137,6 +137,39 @@ async def test_quiet_hours_follow_each_members_time_zone(bank, db, monday):
     assert (await keys(db))[-1] == f"nudge:session:exchange-{exchange.id}:{ada.id}:1"
 
 
+async def test_own_quiet_hours_count_where_the_default_ones_are_asleep(bank, db, monday):
+    owl, lark = await join(bank, "owl"), await join(bank, "lark")
+    await bank.run(directory.set_preferences, owl.id, quiet_hours=["03:00", "04:00"])
+    await bank.run(directory.set_preferences, lark.id, quiet_weekends=False)  # preferences, but default hours
+    owls, larks = await need(bank, owl), await need(bank, lark)
+    monday.advance(timedelta(days=7))
+    monday.set(monday.now().replace(hour=22))  # London's default quiet hours
+    assert await scan(bank) == 1
+    assert await keys(db) == [f"nudge:refine:need-{owls.id}:{owl.id}:1"]
+    monday.set(monday.now().replace(hour=3, minute=30) + timedelta(days=1))  # owl's own quiet hours
+    assert await scan(bank) == 0
+    monday.set(monday.now().replace(hour=8))
+    assert await scan(bank) == 1
+    assert (await keys(db))[-1] == f"nudge:refine:need-{larks.id}:{lark.id}:1"
+
+
+async def test_candidates_in_asleep_zones_are_left_out_only_when_they_kept_the_default_hours(bank, monday):
+    owl, lark, kite = await join(bank, "owl"), await join(bank, "lark"), await join(bank, "kite")
+    await bank.run(directory.set_preferences, owl.id, quiet_hours=["03:00", "04:00"])
+    await bank.run(directory.set_preferences, lark.id, quiet_weekends=False)
+    await zone(bank, kite, "Asia/Kolkata")
+    for member in (owl, lark, kite):
+        await need(bank, member)
+    monday.advance(timedelta(days=7))
+
+    async def candidates(ctx, asleep):
+        rows = await ctx.uow.nudges.due("refine", ctx.now, SETTINGS.cutoff("refine", ctx.now), None, 3, asleep)
+        return {row.member_id for row in rows}
+
+    assert await bank.read(candidates, ["Europe/London"]) == {owl.id, kite.id}
+    assert await bank.read(candidates, []) == {owl.id, lark.id, kite.id}
+
+
 async def test_quiet_weekends_wait_for_monday(bank, db, monday):
     ada = await join(bank, "ada")
     await bank.run(directory.set_preferences, ada.id, quiet_weekends=True)

@@ -18,7 +18,7 @@ Key = tuple[str, ...]
 
 @dataclass(frozen=True)
 class DeliveryLimits:
-    """Messages per second for each rate-limit key, how many sends run at once, and the claim lease."""
+    """Messages per second for each rate-limit key, how many sends a process runs at once, and the claim lease."""
 
     slack_channel_per_second: float = 1.0
     slack_workspace_per_second: float = 10.0
@@ -57,11 +57,14 @@ class Limiter:
 
     A send waiting for its own busy DM channel holds nothing, so the workspace's
     capacity goes to other channels meanwhile; sends on different keys go at once.
+    Sends waiting for the same key queue in turn and wake one interval apart, not
+    all together each time the key frees (thousands of broadcast rows wait at once).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.free_at: dict[Key, float] = {}
+        self.waiting: dict[Key, list[object]] = {}
 
     def take(self, rates: list[tuple[Key, float]]) -> float:
         """0 when every key is free (and now taken); otherwise how long until the busiest one frees."""
@@ -75,11 +78,21 @@ class Limiter:
         return 0.0
 
     async def acquire(self, rates: list[tuple[Key, float]]) -> None:
-        while True:
-            wait = self.take(rates)
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait)
+        wait = self.take(rates)
+        if wait <= 0:
+            return
+        key, per_second = max(rates, key=lambda rate: self.free_at.get(rate[0], 0.0))
+        line, me = self.waiting.setdefault(key, []), object()
+        line.append(me)
+        try:
+            while wait > 0:
+                ahead = line.index(me)
+                await asyncio.sleep(wait + (ahead / per_second if per_second > 0 else 0.0))
+                wait = self.take(rates)
+        finally:
+            line.remove(me)
+            if not line:
+                del self.waiting[key]
 
     def pause(self, rates: list[tuple[Key, float]], seconds: float) -> None:
         """The platform said 429: nothing more on these keys for `seconds`."""

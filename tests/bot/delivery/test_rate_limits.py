@@ -1,6 +1,7 @@
 """Per-key rates, measured where the messages land: each DM channel and workspace keeps to its rate,
 while different channels are sent at the same time."""
 
+import asyncio
 import time
 
 from bot.delivery.limits import DeliveryLimits, Limiter
@@ -91,3 +92,39 @@ def test_defaults_are_design_md_numbers_and_settings_override_them():
 
     tuned = DeliveryLimits.from_settings(Settings())
     assert tuned.teams_tenant_per_second == 20.0 and tuned.concurrency == limits.concurrency
+
+
+class CountingLimiter(Limiter):
+    """The real limiter, counting how often a waiting send woke to try again."""
+
+    tries = 0
+
+    def take(self, rates):
+        self.tries += 1
+        return super().take(rates)
+
+
+async def test_sends_queued_on_one_key_wake_in_turn_not_all_at_every_slot():
+    limiter, rate, sends = CountingLimiter(), 100.0, 40
+    key = [(("slack", "T1"), rate)]
+    went: list[float] = []
+
+    async def send() -> None:
+        await limiter.acquire(key)
+        went.append(time.monotonic())
+
+    await asyncio.gather(*(send() for _ in range(sends)))
+    gaps = [b - a for a, b in zip(went, went[1:], strict=False)]
+    assert min(gaps) >= 0.9 / rate and went[-1] - went[0] < (sends - 1) / rate * 1.5
+    assert limiter.tries < 3 * sends, f"{limiter.tries} tries for {sends} sends"  # every slot woke them all: ~800
+    assert limiter.waiting == {}
+
+
+async def test_overlapping_passes_share_the_processs_places_for_sends_in_flight(db, bank, fake):
+    fake.latency = 0.02
+    services = slack_services(db, bank, fake, DeliveryLimits(slack_channel_per_second=1000,
+                                                             slack_workspace_per_second=1000, concurrency=4))
+    await fan_out(bank, [f"m{n}" for n in range(60)], 1)
+    done = await asyncio.gather(*(deliver_due(services, f"pass-{n}", limit=12) for n in range(5)))
+    assert sum(done) == 60 and len(fake.posts) == 60
+    assert fake.most_in_flight <= 4, f"{fake.most_in_flight} calls at once from 5 passes"  # per pass it was 4 each

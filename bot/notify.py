@@ -55,6 +55,16 @@ class Dispatcher:
         self.recorder = Recorder(bank, self.retry)
         self.pending: set[asyncio.Task] = set()
         self._configured = limits is not None
+        self._sending: tuple[int, asyncio.Semaphore] | None = None
+
+    @property
+    def sending(self) -> asyncio.Semaphore:
+        """Places for platform calls in flight, `limits.concurrency` for the whole process, however many
+        delivery passes overlap: so are the database connections those sends may need."""
+        size = max(1, self.limits.concurrency)
+        if self._sending is None or self._sending[0] != size:
+            self._sending = (size, asyncio.Semaphore(size))
+        return self._sending[1]
 
     def configure(self, settings: Any) -> None:
         """Take the limits from settings once, unless they were given explicitly."""

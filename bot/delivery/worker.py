@@ -45,19 +45,14 @@ async def deliver_keys(bank: Bank, dispatcher: "Dispatcher", owner: str, keys: l
 
 
 async def send_all(dispatcher: "Dispatcher", jobs: list[Job]) -> int:
-    """Concurrently, at most `concurrency` at once; the limiter keeps each key to its rate.
-
-    Returns once every outcome is written (by the dispatcher's recorder, in batches).
-    """
+    """Concurrently: each send waits for its slot under the rate limits, then for one of the process's
+    `concurrency` places; returns once every outcome is written (in batches, by the dispatcher's recorder)."""
     if not jobs:
         return 0
     routes = await dispatcher.routes({job.member_id for job in jobs})
-    gate = asyncio.Semaphore(max(1, dispatcher.limits.concurrency))
 
     async def one(job: Job) -> asyncio.Future:
-        async with gate:
-            result = await _send(dispatcher, job, routes.get(job.member_id))
-        return dispatcher.recorder.add(job.id, result)
+        return dispatcher.recorder.add(job.id, await _send(dispatcher, job, routes.get(job.member_id)))
 
     written = await asyncio.gather(*(one(job) for job in jobs))
     await asyncio.gather(*written)
@@ -71,11 +66,11 @@ async def _send(dispatcher: "Dispatcher", job: Job, identity: Identity | None) -
         message = viewcodec.decode(job.payload)
     except Exception as bad:
         return Outcome(platform=identity.platform, error=f"undecodable payload: {bad!r}", permanent=True)
-    rates = dispatcher.limits.rates(identity)
-    await dispatcher.limiter.acquire(rates)
+    await dispatcher.limiter.acquire(dispatcher.limits.rates(identity))
     try:
-        message_id = await dispatcher.senders[identity.platform].send(
-            identity, message, refresh_home=job.kind in REFRESHES_HOME)
+        async with dispatcher.sending:
+            message_id = await dispatcher.senders[identity.platform].send(
+                identity, message, refresh_home=job.kind in REFRESHES_HOME)
     except DeliveryError as failed:
         if failed.retry_after:
             dispatcher.limiter.pause(dispatcher.limits.throttled(identity), failed.retry_after)

@@ -19,17 +19,27 @@ from tests.bot.slack.fake_slack import TOKEN, FakeSlack
 
 @dataclass
 class TimedSlack(FakeSlack):
-    """Records (channel, monotonic time) of every chat.postMessage that succeeded."""
+    """Records (channel, monotonic time) of every chat.postMessage that succeeded, and the most calls at once."""
 
     posts: list[tuple[str, float]] = field(default_factory=list)
     broken: dict[str, list[int]] = field(default_factory=dict)
     latency: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def break_next(self, method: str, status: int = 503, times: int = 1) -> None:
         self.broken[method] = [status] * times
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._timed(request, method)
+        finally:
+            self.in_flight -= 1
+
+    async def _timed(self, request: web.Request, method: str) -> web.Response:
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.broken.get(method):

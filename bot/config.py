@@ -1,11 +1,13 @@
 """Settings from the environment, so that one image runs anywhere with no config file."""
 
 import logging
+import math
+from dataclasses import fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -14,6 +16,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.scheduler.settings import SchedulerSettings, positive_message
+from core.nudge_policy import NudgeLimits
+from core.nudges import NudgeSettings
 from core.rules import Rules
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hexitime.db"
@@ -131,6 +136,36 @@ class Settings(BaseSettings):
     delivery_concurrency: int | None = Field(None, validation_alias="HEXITIME_DELIVERY_CONCURRENCY", ge=1)
     delivery_lease_seconds: float | None = Field(None, validation_alias="HEXITIME_DELIVERY_LEASE_SECONDS", gt=0)
 
+    # The scheduler, in seconds (unset: the defaults in bot/scheduler/settings.py).
+    scheduler_lease_ttl: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_LEASE_TTL")
+    scheduler_renew_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_RENEW_EVERY")
+    scheduler_deliver_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_DELIVER_EVERY")
+    scheduler_broadcast_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_BROADCAST_EVERY")
+    scheduler_expire_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_EXPIRE_EVERY")
+    scheduler_confirm_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_CONFIRM_EVERY")
+    scheduler_nudge_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_NUDGE_EVERY")
+    scheduler_digest_every: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_DIGEST_EVERY")
+    scheduler_stop_grace: float | None = Field(None, validation_alias="HEXITIME_SCHEDULER_STOP_GRACE")
+    scheduler_batch: int | None = Field(None, validation_alias="HEXITIME_SCHEDULER_BATCH")
+
+    # Nudges: spans in hours, counts, local hours (unset: the defaults in core/nudges.py).
+    nudge_need_open: float | None = Field(None, validation_alias="HEXITIME_NUDGE_NEED_OPEN")
+    nudge_proposal_unanswered: float | None = Field(None, validation_alias="HEXITIME_NUDGE_PROPOSAL_UNANSWERED")
+    nudge_session_unlogged: float | None = Field(None, validation_alias="HEXITIME_NUDGE_SESSION_UNLOGGED")
+    nudge_confirm_waiting: float | None = Field(None, validation_alias="HEXITIME_NUDGE_CONFIRM_WAITING")
+    nudge_hold_expiring: float | None = Field(None, validation_alias="HEXITIME_NUDGE_HOLD_EXPIRING")
+    nudge_reminder_after: float | None = Field(None, validation_alias="HEXITIME_NUDGE_REMINDER_AFTER")
+    nudge_snooze: float | None = Field(None, validation_alias="HEXITIME_NUDGE_SNOOZE")
+    nudge_helpers_per_need: int | None = Field(None, validation_alias="HEXITIME_NUDGE_HELPERS_PER_NEED")
+    nudge_per_member_per_scan: int | None = Field(None, validation_alias="HEXITIME_NUDGE_PER_MEMBER_PER_SCAN")
+    nudge_max_per_scan: int | None = Field(None, validation_alias="HEXITIME_NUDGE_MAX_PER_SCAN")
+    nudge_digest_from_hour: int | None = Field(None, validation_alias="HEXITIME_NUDGE_DIGEST_FROM_HOUR")
+    nudge_digest_until_hour: int | None = Field(None, validation_alias="HEXITIME_NUDGE_DIGEST_UNTIL_HOUR")
+    nudge_weekly_cap: int | None = Field(None, validation_alias="HEXITIME_NUDGE_WEEKLY_CAP")
+    nudge_ignored_before_backoff: int | None = Field(
+        None, validation_alias="HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF")
+    nudge_backoff_days: float | None = Field(None, validation_alias="HEXITIME_NUDGE_BACKOFF_DAYS")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -166,6 +201,52 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         return tuple(parse_identity(item) for item in value if item.strip())
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _scheduler_and_nudge_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """HEXITIME_SCHEDULER_* above zero, HEXITIME_NUDGE_* zero or more; refusals name the variable."""
+        field = info.field_name or ""
+        if value is None or not field.startswith(("scheduler_", "nudge_")):
+            return value
+        spec = cls.model_fields[field]
+        whole = int in get_args(spec.annotation)
+        raw = value.strip() if isinstance(value, str) else value
+        try:
+            number = (int if whole else float)(raw)
+        except (TypeError, ValueError):
+            number = math.nan
+        if field.startswith("scheduler_"):
+            if not math.isfinite(number):
+                raise ValueError(f"{spec.validation_alias} must be a number, not {raw!r}")
+            if not number > 0:
+                raise ValueError(positive_message(field.removeprefix("scheduler_")))
+        elif not (math.isfinite(number) and number >= 0):
+            raise ValueError(f"{spec.validation_alias}={raw!r}: expected a number of zero or more")
+        return number
+
+    @model_validator(mode="after")
+    def _scheduler_fits_together(self) -> "Settings":
+        self.scheduler  # noqa: B018 -- building it checks RENEW_EVERY against LEASE_TTL
+        return self
+
+    @property
+    def scheduler(self) -> SchedulerSettings:
+        """The scheduler's intervals: HEXITIME_SCHEDULER_* where set, the defaults elsewhere."""
+        found = {item.name: getattr(self, f"scheduler_{item.name}") for item in fields(SchedulerSettings)}
+        return SchedulerSettings(**{name: value for name, value in found.items() if value is not None})
+
+    @property
+    def nudges(self) -> NudgeSettings:
+        """The nudge thresholds: HEXITIME_NUDGE_* where set, the core's defaults elsewhere."""
+        found = {}
+        for item in fields(NudgeSettings):
+            value = getattr(self, f"nudge_{item.name}", None)
+            if value is not None:
+                found[item.name] = timedelta(hours=value) if isinstance(item.default, timedelta) else value
+        limits = {"weekly_cap": self.nudge_weekly_cap, "ignored_before_backoff": self.nudge_ignored_before_backoff,
+                  "backoff": None if self.nudge_backoff_days is None else timedelta(days=self.nudge_backoff_days)}
+        return NudgeSettings(**found, limits=NudgeLimits(**{k: v for k, v in limits.items() if v is not None}))
 
     @property
     def database_url_redacted(self) -> str:

@@ -6,7 +6,7 @@ unique keys, so two scans at once queue nothing twice.
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from types import MappingProxyType
@@ -26,7 +26,7 @@ SUBJECTS = ("need", "exchange")
 
 @dataclass(frozen=True)
 class NudgeSettings:
-    """Every threshold is a setting (HEXITIME_NUDGE_* in the environment)."""
+    """Every threshold is a setting: `bot.config` fills these from HEXITIME_NUDGE_* (spans in hours)."""
 
     need_open: timedelta = timedelta(days=7)
     proposal_unanswered: timedelta = timedelta(hours=48)
@@ -42,23 +42,6 @@ class NudgeSettings:
     digest_until_hour: int = 12
     limits: NudgeLimits = field(default_factory=NudgeLimits)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "NudgeSettings":
-        """HEXITIME_NUDGE_<FIELD> overrides: durations in hours, counts as integers."""
-        found: dict = {}
-        for spec in fields(cls):
-            name = f"HEXITIME_NUDGE_{spec.name.upper()}"
-            if spec.name != "limits" and name in env:
-                is_span = isinstance(getattr(cls(), spec.name), timedelta)
-                found[spec.name] = timedelta(hours=_number(env, name, float)) if is_span else _number(env, name, int)
-        limits = NudgeLimits(
-            weekly_cap=_number(env, "HEXITIME_NUDGE_WEEKLY_CAP", int, NudgeLimits.weekly_cap),
-            ignored_before_backoff=_number(env, "HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF", int,
-                                           NudgeLimits.ignored_before_backoff),
-            backoff=timedelta(days=_number(env, "HEXITIME_NUDGE_BACKOFF_DAYS", float, 14)),
-        )
-        return cls(**found, limits=limits)
-
     def cutoff(self, kind: str, now: datetime) -> datetime:
         """Items older than this are due; for holds, those expiring before it."""
         if kind == "hold":
@@ -66,20 +49,6 @@ class NudgeSettings:
         span = {"refine": self.need_open, "help": self.need_open, "proposal": self.proposal_unanswered,
                 "session": self.session_unlogged, "confirm": self.confirm_waiting}[kind]
         return now - span
-
-
-def _number(env: Mapping[str, str], name: str, kind: type, default=None):
-    """A non-negative number from the environment, or an error that names the variable."""
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{name}={raw!r}: expected a number of zero or more")
-    return value
 
 
 @dataclass(frozen=True)

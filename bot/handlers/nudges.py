@@ -3,7 +3,7 @@
 from bot.dialogs.profile_forms import NUDGE_LABELS
 from bot.handlers import router
 from bot.handlers.common import local_day
-from bot.scheduler.nudges import settings_of_bank
+from bot.scheduler.nudges import current_settings
 from bot.turns import Request
 from bot.views import Button, Card, Reply, say
 from core import nudges
@@ -12,7 +12,7 @@ from core import nudges
 @router.action("nudge.snooze")
 async def snooze(req: Request) -> Reply:
     """No more nudges about this one item for a few days; everything else carries on."""
-    until = await req.bank.run(nudges.snooze, req.member.id, req.turn.ref, settings_of_bank(req.bank))
+    until = await req.bank.run(nudges.snooze, req.member.id, req.turn.ref, current_settings())
     day = local_day(until, req.member.timezone)
     return say(Card(title="Snoozed", text=f"I won't nudge you about this again before {day}."), replace=True)
 

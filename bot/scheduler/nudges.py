@@ -4,8 +4,7 @@ The core decides who is nudged and when; this module only says it, in neutral
 cards with snooze and stop buttons, encoded for the outbox.
 """
 
-import os
-
+from bot.config import load_settings
 from bot.viewcodec import encode
 from bot.views import DEFAULT, PRIMARY, Button, Card, Field, Message
 from core import nudges
@@ -113,15 +112,14 @@ def render_digest(weeks: tuple[CampaignWeek, ...]) -> dict:
 
 
 def settings_of(services) -> NudgeSettings:
-    """From the service's settings if they carry nudge settings, else HEXITIME_NUDGE_* variables."""
+    """The service's nudge settings (HEXITIME_NUDGE_*, read by `bot.config`); the defaults without any."""
     found = getattr(services.settings, "nudges", None)
-    return found if isinstance(found, NudgeSettings) else NudgeSettings.from_env(os.environ)
+    return found if isinstance(found, NudgeSettings) else NudgeSettings()
 
 
-def settings_of_bank(bank) -> NudgeSettings:
-    """For handlers, which see the bank but not the services."""
-    found = getattr(bank, "nudge_settings", None)
-    return found if isinstance(found, NudgeSettings) else NudgeSettings.from_env(os.environ)
+def current_settings() -> NudgeSettings:
+    """For handlers, which see the bank but not the services: HEXITIME_NUDGE_* as `bot.config` reads them."""
+    return load_settings().nudges
 
 
 async def scan(services) -> int:

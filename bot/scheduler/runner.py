@@ -6,9 +6,8 @@ import os
 import secrets
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -17,47 +16,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.bootstrap import Services
 from bot.scheduler import jobs
 from bot.scheduler.lease import LeaseKeeper
+from bot.scheduler.settings import SchedulerSettings
 
 log = logging.getLogger(__name__)
 
-ENV_PREFIX = "HEXITIME_SCHEDULER_"
 QUIET = {"deliver"}
 """Jobs that run every second and log their work at DEBUG only."""
-
-
-@dataclass(frozen=True)
-class SchedulerSettings:
-    """Intervals in seconds; each can be set as HEXITIME_SCHEDULER_<NAME>, e.g. HEXITIME_SCHEDULER_LEASE_TTL."""
-
-    lease_ttl: float = 30.0
-    renew_every: float = 10.0
-    deliver_every: float = 1.0
-    broadcast_every: float = 2.0
-    expire_every: float = 60.0
-    confirm_every: float = 60.0
-    nudge_every: float = 300.0
-    digest_every: float = 3600.0
-    stop_grace: float = 5.0
-    batch: int = 100
-
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            if not getattr(self, item.name) > 0:
-                raise ValueError(f"{ENV_PREFIX}{item.name.upper()} must be a positive number")
-        if self.renew_every >= self.lease_ttl * 2 / 3:
-            raise ValueError(f"{ENV_PREFIX}RENEW_EVERY must be under two thirds of {ENV_PREFIX}LEASE_TTL")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "SchedulerSettings":
-        values = {}
-        for item in fields(cls):
-            raw = environ.get(f"{ENV_PREFIX}{item.name.upper()}", "").strip()
-            if raw:
-                try:
-                    values[item.name] = int(raw) if item.type in (int, "int") else float(raw)
-                except ValueError:
-                    raise ValueError(f"{ENV_PREFIX}{item.name.upper()} must be a number, not {raw!r}") from None
-        return cls(**values)
 
 
 def default_owner() -> str:
@@ -137,8 +101,11 @@ def build_scheduler(services: Services, runner: Jobs, settings: SchedulerSetting
 async def running_scheduler(
     services: Services, owner: str | None = None, settings: SchedulerSettings | None = None,
 ) -> AsyncIterator[Jobs]:
-    """Run the jobs while inside; on exit, finish or cancel running jobs and give the lease up."""
-    settings = settings or SchedulerSettings.from_env()
+    """Run the jobs while inside; on exit, finish or cancel running jobs and give the lease up.
+
+    The intervals are `settings`, else the service's (HEXITIME_SCHEDULER_*, read by `bot.config`).
+    """
+    settings = settings or services.settings.scheduler
     owner = owner or default_owner()
     keeper = LeaseKeeper(services.db, owner, timedelta(seconds=settings.lease_ttl))
     runner = Jobs(owner, keeper)

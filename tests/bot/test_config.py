@@ -1,13 +1,17 @@
 """Settings: environment names are contracts, secrets stay secret, rules come out in minutes."""
 
 import logging
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from bot.cli import configure_logging
+from bot.cli import configure_logging, main
 from bot.config import Settings, load_settings, normalise_database_url, redact_url
+from bot.scheduler.settings import SchedulerSettings
+from core.nudge_policy import NudgeLimits
+from core.nudges import NudgeSettings
 from core.rules import Rules
 
 ENV_NAMES = [field.validation_alias for field in Settings.model_fields.values()]
@@ -214,3 +218,65 @@ def test_delivery_rates_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("HEXITIME_DELIVERY_SLACK_WORKSPACE_PER_SECOND", "2.5")
     limits = DeliveryLimits.from_settings(load_settings())
     assert (limits.slack_workspace_per_second, limits.teams_tenant_per_second) == (2.5, 50.0)
+
+
+def test_nudge_thresholds_come_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    assert load_settings().nudges == NudgeSettings()
+    for name, value in {"HEXITIME_NUDGE_NEED_OPEN": "36", "HEXITIME_NUDGE_MAX_PER_SCAN": "0",
+                        "HEXITIME_NUDGE_WEEKLY_CAP": "5", "HEXITIME_NUDGE_BACKOFF_DAYS": "2.5",
+                        "HEXITIME_NUDGE_SNOOZE": " 1.5 "}.items():
+        clean_env.setenv(name, value)
+    nudges = load_settings().nudges
+    assert nudges.need_open == timedelta(hours=36) and nudges.max_per_scan == 0
+    assert nudges.snooze == timedelta(hours=1.5) and nudges.proposal_unanswered == NudgeSettings.proposal_unanswered
+    assert nudges.limits == NudgeLimits(weekly_cap=5, ignored_before_backoff=3, backoff=timedelta(days=2.5))
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("HEXITIME_NUDGE_SNOOZE", "soon"), ("HEXITIME_NUDGE_WEEKLY_CAP", "-1"),
+    ("HEXITIME_NUDGE_HELPERS_PER_NEED", "2.5"), ("HEXITIME_NUDGE_BACKOFF_DAYS", "nan"),
+    ("HEXITIME_NUDGE_NEED_OPEN", "inf"),
+])
+def test_a_bad_nudge_threshold_is_refused_by_name(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match=rf"{name}='{value}': expected a number of zero or more"):
+        load_settings()
+
+
+def test_scheduler_intervals_come_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    assert load_settings().scheduler == SchedulerSettings()
+    for name, value in {"HEXITIME_SCHEDULER_LEASE_TTL": "12", "HEXITIME_SCHEDULER_BATCH": "7",
+                        "HEXITIME_SCHEDULER_RENEW_EVERY": "2.5"}.items():
+        clean_env.setenv(name, value)
+    scheduler = load_settings().scheduler
+    assert (scheduler.lease_ttl, scheduler.renew_every, scheduler.batch) == (12.0, 2.5, 7)
+    assert scheduler.nudge_every == SchedulerSettings.nudge_every
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"HEXITIME_SCHEDULER_LEASE_TTL": "soon"}, "HEXITIME_SCHEDULER_LEASE_TTL must be a number, not 'soon'"),
+    ({"HEXITIME_SCHEDULER_BATCH": "7.5"}, "HEXITIME_SCHEDULER_BATCH must be a number, not '7.5'"),
+    ({"HEXITIME_SCHEDULER_DELIVER_EVERY": "0"}, "HEXITIME_SCHEDULER_DELIVER_EVERY must be a positive number"),
+    ({"HEXITIME_SCHEDULER_LEASE_TTL": "3", "HEXITIME_SCHEDULER_RENEW_EVERY": "2"},
+     "HEXITIME_SCHEDULER_RENEW_EVERY must be under two thirds of HEXITIME_SCHEDULER_LEASE_TTL"),
+])
+def test_a_bad_scheduler_interval_is_refused_by_name(clean_env: pytest.MonkeyPatch, env: dict, message: str) -> None:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        load_settings()
+
+
+def test_the_command_line_stops_on_a_bad_threshold_and_names_it(clean_env: pytest.MonkeyPatch, capsys) -> None:
+    clean_env.setenv("HEXITIME_NUDGE_WEEKLY_CAP", "lots")
+    assert main(["ledger", "verify"]) == 2
+    error = capsys.readouterr().err
+    assert "invalid configuration" in error
+    assert "HEXITIME_NUDGE_WEEKLY_CAP='lots': expected a number of zero or more" in error
+
+
+def test_every_scheduler_and_nudge_setting_has_its_variable() -> None:
+    spans = [f"HEXITIME_SCHEDULER_{item.name.upper()}" for item in fields(SchedulerSettings)]
+    spans += [f"HEXITIME_NUDGE_{item.name.upper()}" for item in fields(NudgeSettings) if item.name != "limits"]
+    spans += ["HEXITIME_NUDGE_WEEKLY_CAP", "HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF", "HEXITIME_NUDGE_BACKOFF_DAYS"]
+    assert set(spans) <= set(ENV_NAMES)

@@ -309,14 +309,3 @@ async def test_two_scans_at_once_queue_nothing_twice(bank, db, clock, rules, mon
     assert sum(results) == 12
     found = await keys(db)
     assert len(found) == len(set(found)) == 12
-
-
-def test_every_threshold_is_a_setting_from_the_environment():
-    settings = NudgeSettings.from_env({"HEXITIME_NUDGE_NEED_OPEN": "36", "HEXITIME_NUDGE_MAX_PER_SCAN": "0",
-                                       "HEXITIME_NUDGE_WEEKLY_CAP": "5", "HEXITIME_NUDGE_BACKOFF_DAYS": "2.5"})
-    assert settings.need_open == timedelta(hours=36) and settings.max_per_scan == 0
-    assert settings.limits == NudgeLimits(weekly_cap=5, ignored_before_backoff=3, backoff=timedelta(days=2.5))
-    assert NudgeSettings.from_env({}) == NudgeSettings()
-    for bad in ({"HEXITIME_NUDGE_SNOOZE": "soon"}, {"HEXITIME_NUDGE_WEEKLY_CAP": "-1"}):
-        with pytest.raises(ValueError, match=next(iter(bad))):
-            NudgeSettings.from_env(bad)

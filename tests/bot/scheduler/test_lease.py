@@ -3,10 +3,12 @@
 import asyncio
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.config import Settings
 from bot.scheduler.lease import LeaseKeeper
 from bot.scheduler.runner import SchedulerSettings, running_scheduler
 from core import marketplace
@@ -134,13 +136,16 @@ async def test_the_scheduler_runs_the_jobs_on_the_injected_clock(db, bank) -> No
     assert list(await messages(db, f"need:{need.id}:")) == [ann.id]
 
 
-def test_settings_come_from_the_environment_and_are_checked() -> None:
-    settings = SchedulerSettings.from_env({"HEXITIME_SCHEDULER_LEASE_TTL": "12", "HEXITIME_SCHEDULER_BATCH": "7",
-                                           "HEXITIME_SCHEDULER_RENEW_EVERY": "2.5"})
-    assert (settings.lease_ttl, settings.renew_every, settings.batch) == (12.0, 2.5, 7)
-    with pytest.raises(ValueError, match="HEXITIME_SCHEDULER_LEASE_TTL must be a number"):
-        SchedulerSettings.from_env({"HEXITIME_SCHEDULER_LEASE_TTL": "soon"})
-    with pytest.raises(ValueError, match="RENEW_EVERY must be under two thirds"):
+def test_intervals_are_checked_and_refusals_name_the_variable() -> None:
+    with pytest.raises(ValueError, match="HEXITIME_SCHEDULER_RENEW_EVERY must be under two thirds"):
         SchedulerSettings(lease_ttl=3, renew_every=2)
-    with pytest.raises(ValueError, match="must be a positive number"):
+    with pytest.raises(ValueError, match="HEXITIME_SCHEDULER_DELIVER_EVERY must be a positive number"):
         SchedulerSettings(deliver_every=0)
+
+
+async def test_the_scheduler_runs_at_the_services_intervals(db, bank) -> None:
+    settings = Settings(database_url=db.url, scheduler_lease_ttl="4.5", scheduler_renew_every=1)
+    services = replace(services_for(db, bank), settings=settings)
+    async with running_scheduler(services, owner="solo") as solo:
+        assert solo.keeper.ttl == timedelta(seconds=4.5)
+        assert (await scheduler_store.holder(db, "scheduler")).owner == "solo"

@@ -15,6 +15,7 @@ from core.clock import ManualClock, SystemClock
 from core.rules import Rules
 from storage import scheduler_store
 from storage.database import Database
+from tests.bot import test_server
 from tests.bot.scheduler.world import messages
 from tests.bot.test_server import Process, healthz, processes  # noqa: F401
 from tests.support import BACKENDS, join, open_database
@@ -25,10 +26,15 @@ FAST_ENV = {"HEXITIME_SCHEDULER_LEASE_TTL": str(TTL), "HEXITIME_SCHEDULER_RENEW_
 
 
 @pytest.fixture
-def fast_lease(monkeypatch) -> None:
-    """Processes started from here renew every half second and lose a lease in three."""
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
+def fast_lease(monkeypatch) -> dict[str, str]:
+    """Processes started from here renew every half second and lose a lease in three.
+
+    A process's environment leaves out every Hexitime variable of ours (these are settings
+    too), so the fast ones are added back to it; a test may change them before it starts one.
+    """
+    everyone_else, ours = test_server.clean_env, dict(FAST_ENV)
+    monkeypatch.setattr(test_server, "clean_env", lambda url: {**everyone_else(url), **ours})
+    return ours
 
 
 @pytest.fixture(params=BACKENDS)
@@ -109,10 +115,9 @@ def test_serve_without_the_scheduler_starts_and_stops_cleanly(
 
 @pytest.mark.slow
 def test_serve_and_worker_share_the_scheduler_and_stop_cleanly(
-    tmp_path: Path, free_port: int, sqlite_url: str, processes: list[Process], fast_lease: None,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, free_port: int, sqlite_url: str, processes: list[Process], fast_lease: dict,  # noqa: F811
 ) -> None:
-    monkeypatch.setenv("HEXITIME_SCHEDULER_LEASE_TTL", "30")  # so only a release explains a quick takeover
+    fast_lease["HEXITIME_SCHEDULER_LEASE_TTL"] = "30"  # so only a release explains a quick takeover
     server = Process(["serve", "--host", "127.0.0.1", "--port", str(free_port)], tmp_path, sqlite_url)
     processes.append(server)
     server.wait_for(lambda: "scheduler lease won" in server.log, "the service's scheduler to start")

@@ -1,6 +1,7 @@
 """Outcomes are written in batches: a few transactions for many sends, and until its batch is written a
 row keeps its lease, so a crash can only send it again, never lose it."""
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import event, select
@@ -80,3 +81,12 @@ async def test_a_full_batch_is_written_at_once_and_a_row_finished_elsewhere_is_l
     assert (carol.state, carol.attempts, carol.lease_owner) == (Delivery.PENDING, 1, None)
     assert carol.next_attempt_at > clock.now() and "503" in carol.last_error
     assert dan.state == Delivery.SKIPPED
+
+
+async def test_a_pass_writes_its_last_outcomes_when_it_ends_not_after_the_interval(db, bank, fake):
+    services = slack_services(db, bank, fake)
+    await notices(bank, ["bob"])
+    services.notifier.recorder.interval = 30.0
+    assert await asyncio.wait_for(deliver_due(services, "w1"), 5) == 1
+    [sent] = await rows(bank)
+    assert sent.state == Delivery.SENT

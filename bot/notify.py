@@ -100,9 +100,9 @@ class Dispatcher:
     async def route(self, member_id: int) -> Identity | None:
         return (await self.routes([member_id])).get(member_id)
 
-    async def routes(self, member_ids: Iterable[int]) -> dict[int, Identity | None]:
-        """Each member's newest identity on a platform with a sender, in one read."""
-        found = await self.bank.read(identities_of, sorted(set(member_ids)))
+    async def routes(self, member_ids: Iterable[int | None]) -> dict[int, Identity | None]:
+        """Each member's newest identity on a platform with a sender, in one read (rows to a channel have no member)."""
+        found = await self.bank.read(identities_of, sorted({m for m in member_ids if m is not None}))
         return {member_id: _newest(ids, self.senders) for member_id, ids in found.items()}
 
 

@@ -121,3 +121,11 @@ async def test_only_a_notice_redraws_the_members_home_not_a_broadcast_digest_or_
     assert len(fake.of("chat.postMessage")) == 4
     [home] = fake.of("views.publish")
     assert home["user_id"] == "UBOB" and home["view"]["type"] == "home"
+
+
+async def test_a_row_to_a_channel_in_the_batch_does_not_stop_members_being_routed(db, bank, fake):
+    services = slack_services(db, bank, fake)
+    await bank.run(outbox.enqueue_channel, 1, "channel", "channel:1", viewcodec.encode(HELLO))
+    await queued(bank, "bob")
+    assert await deliver_due(services, "w1") == 2
+    assert (await row(bank, "k1")).state == Delivery.SENT and fake.of("chat.postMessage")[0]["channel"] == "DBOB"

@@ -9,7 +9,7 @@ from bot.delivery.queue import keyed, queue
 from bot.handlers import load
 from bot.turns import Request, Turn
 from bot.views import Button, Card, Message, Notice, Reply, problem
-from core import directory
+from core import directory, nudges
 from core.bank import Bank
 from core.errors import DomainError
 from core.members import Member
@@ -48,7 +48,9 @@ class Conversation:
     async def handle(self, turn: Turn, introduce: Introduce | None = None) -> Reply:
         """`introduce` asks the platform who a newcomer is (name, time zone), on first contact only."""
         try:
-            member, created = await self._member(turn, introduce)
+            member, created, answering = await self._member(turn, introduce)
+            if answering:
+                await self._answered(member)
             request = Request(turn=turn, member=member, bank=self.bank, first_contact=created)
             reply = await self._route(request)
         except DomainError as refusal:
@@ -61,15 +63,24 @@ class Conversation:
         await self._deliver(turn, reply.notices)
         return reply
 
-    async def _member(self, turn: Turn, introduce: Introduce | None) -> tuple[Member, bool]:
-        member = await self.bank.read(directory.lookup, turn.platform, turn.workspace_id, turn.user_id)
+    async def _member(self, turn: Turn, introduce: Introduce | None) -> tuple[Member, bool, bool]:
+        """The member, whether they are new, and whether this turn answers nudges of theirs."""
+        member, answering = await self.bank.read(nudges.turn_taker, turn.platform, turn.workspace_id, turn.user_id)
         if member is not None:
-            return member, False
+            return member, False, answering
         if introduce is not None:
             turn = await introduce(turn)
-        return await self.bank.run(
+        member, created = await self.bank.run(
             directory.resolve, turn.platform, turn.workspace_id, turn.user_id, turn.display_name, turn.timezone
         )
+        return member, created, False
+
+    async def _answered(self, member: Member) -> None:
+        """Any turn answers the member's nudges (their back-off ends); never a reason for a turn to fail."""
+        try:
+            await self.bank.run(nudges.acknowledge, member.id)
+        except Exception:
+            log.exception("could not record that member %s answered their nudges", member.id)
 
     async def _route(self, request: Request) -> Reply:
         turn = request.turn

@@ -306,3 +306,13 @@ async def stop(ctx: Context, member_id: int, kind: str) -> Member:
 async def acknowledge(ctx: Context, member_id: int) -> None:
     """The member answered us: their run of ignored nudges ends (call on any turn of theirs)."""
     await ctx.uow.nudges.acknowledge(member_id, ctx.now)
+
+
+async def turn_taker(ctx: Context, platform: str, workspace_id: str, user_id: str) -> tuple[Member | None, bool]:
+    """Who is taking a turn (None: not met yet), and whether it answers nudges of theirs, in one read.
+
+    Nudges are answered when the member does anything at all; only those sent since their
+    last acknowledgement and not yet settled by a change to their item wait for it, so
+    `acknowledge` is written once per run of nudges, not on every turn.
+    """
+    return await ctx.uow.nudges.member_for_turn(platform, workspace_id, user_id)

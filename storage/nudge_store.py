@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from core.exchanges import OPEN_STATES, State
+from core.members import Member
 from core.nudges import CampaignWeek, Queued
 from core.outbox import Delivery
 from storage.outbox_store import outbox
@@ -41,6 +42,7 @@ from storage.tables import (
     UTCDateTime,
     campaigns,
     exchanges,
+    identities,
     members,
     metadata,
     needs,
@@ -307,6 +309,13 @@ class NudgeRepo:
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["member_id"], set_={"acted_at": now}))
 
+    async def member_for_turn(self, platform: str, workspace_id: str, user_id: str) -> tuple[Member | None, bool]:
+        """The member behind a platform identity, and whether a nudge sent to them since their last
+        acknowledgement is still unanswered: one query, as a turn starts."""
+        found = (await self.session.execute(_MEMBER_FOR_TURN, {"platform": platform, "workspace_id": workspace_id,
+                                                                "user_id": user_id})).one_or_none()
+        return (found[0], bool(found[1])) if found else (None, False)
+
     async def time_zones(self) -> list[str]:
         query = select(members.c.timezone).where(members.c.forgotten_at.is_(None)).distinct()
         return list((await self.session.execute(query)).scalars())
@@ -446,5 +455,16 @@ def _hold(now: datetime, cutoff: datetime, top: int):
     return union_all(_exchange(ex.requester_id, *where, join=join), _exchange(ex.helper_id, *where, join=join))
 
 
+def _member_for_turn():
+    """Built once: it runs on every turn, so only its parameters change."""
+    log, ack, who = nudge_log.c, nudge_acks.c, identities.c
+    last = select(ack.acted_at).where(ack.member_id == Member.id).scalar_subquery()
+    waiting = exists().where(log.member_id == Member.id, log.acted_at.is_(None), or_(last.is_(None), log.at > last))
+    return (select(Member, waiting).join(identities, who.member_id == Member.id)
+            .where(who.platform == bindparam("platform"), who.workspace_id == bindparam("workspace_id"),
+                   who.user_id == bindparam("user_id")))
+
+
+_MEMBER_FOR_TURN = _member_for_turn()
 _BASES = {"refine": _refine, "proposal": _proposal, "confirm": _confirm, "session": _session,
           "hold": _hold}

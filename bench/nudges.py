@@ -6,7 +6,8 @@ scan the scheduler runs (`bot.scheduler.nudges.scan`: candidates found per kind 
 one query each, the policy per member, cards rendered, outbox rows written in
 bulk) six times, five minutes apart: the first ones drain the backlog of a
 database where everything is due at once (at most `--max-per-scan` each), later
-ones ask helpers and find little new. Then the Monday digest.
+ones ask helpers and find little new. Then the Monday digest. Each line gives the
+machine's one-minute load average, as the figures depend on it (2 vCPUs, shared).
 
     .venv/bin/python -m bench.nudges                      # SQLite in a temp folder
     .venv/bin/python -m bench.nudges --backend postgres   # wipes hexitime_bench_nudges
@@ -14,6 +15,7 @@ ones ask helpers and find little new. Then the Monday digest.
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -122,7 +124,7 @@ async def timed(label: str, job, services, goal: float | None) -> float:
     queued = await job(services)
     took = time.perf_counter() - started
     goal_text = f"goal <= {goal:.1f} s, ratio {took / goal:.2f}" if goal else "no goal"
-    print(f"{label}: {took:.2f} s, {queued} queued ({goal_text})")
+    print(f"{label}: {took:.2f} s, {queued} queued ({goal_text}; load average {os.getloadavg()[0]:.2f})")
     return took
 
 

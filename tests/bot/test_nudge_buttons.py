@@ -1,12 +1,15 @@
 """Nudge cards as members see them, and their snooze and stop buttons, through the conversation."""
 
 import itertools
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
 
 from bot.conversation import Conversation
+from bot.delivery.worker import deliver_due
 from bot.scheduler import nudges as jobs
 from bot.turns import Turn
 from bot.viewcodec import decode, encode
@@ -14,6 +17,8 @@ from bot.views import Message
 from core import directory, exchange_flow, marketplace
 from core.nudges import KINDS, Nudge
 from storage.outbox_store import outbox
+from tests.bot.delivery.stand_ins import slack_services
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.support import join
 
 
@@ -112,3 +117,25 @@ def test_the_quick_nudge_renderer_writes_exactly_the_card_for_every_kind():
         card = jobs.nudge_card(nudge)
         assert jobs.render_nudge(nudge) == jobs.plain_encode(card)
         assert decode(jobs.render_nudge(nudge)) == Message(cards=(card,))
+
+
+@pytest.fixture
+async def slack():
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def test_a_queued_nudge_reaches_slack_through_the_delivery_worker(bank, db, clock, slack):
+    services = slack_services(db, bank, slack)
+    _, need = await stale_need(bank, clock)
+    assert await jobs.scan(services) == 1
+    assert await deliver_due(services, "w1") == 1
+    [post] = slack.of("chat.postMessage")
+    assert post["channel"] == "DADA" and post["text"] == "Your need is still looking for a helper"
+    assert f"refine:need-{need.id}" in json.dumps(post["blocks"])  # the snooze button's reference
+    (key, _), = await queued(db)
+    async with db.engine.connect() as conn:
+        state = (await conn.execute(select(outbox.c.state).where(outbox.c.dedupe_key == key))).scalar_one()
+    assert state == "sent" and await deliver_due(services, "w1") == 0

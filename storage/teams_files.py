@@ -59,11 +59,11 @@ class FileOfferStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, offer: FileOffer, expired_before: datetime) -> None:
+    async def add(self, offer_id: str, tenant_id: str, member_key: str, filename: str, content_type: str,
+                  content: bytes, now: datetime, expired_before: datetime) -> None:
         """Keep the offer; offers made before `expired_before` are removed on the way."""
-        row = {"id": offer.id, "tenant_id": offer.tenant_id, "member_key": offer.member_key,
-               "filename": offer.filename, "content_type": offer.content_type, "content": offer.content,
-               "size": len(offer.content), "created_at": offer.created_at, "claimed_at": None}
+        row = {"id": offer_id, "tenant_id": tenant_id, "member_key": member_key, "filename": filename,
+               "content_type": content_type, "content": content, "size": len(content), "created_at": now}
         async with self.db.engine.begin() as conn:
             await conn.execute(delete(offers).where(offers.c.created_at < expired_before))
             await conn.execute(offers.insert().values(**row))

@@ -37,6 +37,7 @@ class HexitimeBot(TeamsActivityHandler):
             "adaptiveCard/action": self._card_action,
             "task/fetch": self._task_fetch,
             "task/submit": self._task_submit,
+            "fileConsent/invoke": self._file_consent,
         }
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -85,6 +86,9 @@ class HexitimeBot(TeamsActivityHandler):
         if turn is None or turn.form_id is None:
             return task_message(NOT_OURS)
         return await self.presenter.task_submitted(turn_context, await self.conversation.handle(turn))
+
+    async def _file_consent(self, turn_context: TurnContext) -> None:
+        await self.presenter.files.answer(turn_context)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Bot added: welcome and remember the conversation; people added: remember them."""

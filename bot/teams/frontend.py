@@ -8,8 +8,10 @@ from bot.bootstrap import Services
 from bot.teams.adapter import ROUTE, make_adapter, message_route
 from bot.teams.bot import HexitimeBot
 from bot.teams.delivery import TeamsSender
+from bot.teams.files import TeamsFiles
 from bot.teams.present import Presenter
 from bot.teams.references import References
+from storage.teams_files import FileOfferStore
 from storage.teams_store import TeamsStore
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,9 @@ class TeamsFrontEnd:
         self.adapter = make_adapter(settings)
         self.references = References(TeamsStore(services.db), services.clock)
         self.sender = TeamsSender(self.adapter, settings.microsoft_app_id or "", self.references)
-        self.bot = HexitimeBot(services.conversation, self.references, Presenter(self.sender))
+        self.files = TeamsFiles(FileOfferStore(services.db), self.references, self.adapter,
+                                settings.microsoft_app_id or "")
+        self.bot = HexitimeBot(services.conversation, self.references, Presenter(self.sender, self.files))
         self.handle = message_route(self.adapter, self.bot.on_turn)
 
     def mount(self, app: web.Application) -> None:

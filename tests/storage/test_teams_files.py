@@ -6,15 +6,14 @@ from datetime import timedelta
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from storage.teams_files import FileOffer, FileOfferStore, purge_expired, teams_file_offers
+from storage.teams_files import FileOfferStore, purge_expired, teams_file_offers
 
 DAY = timedelta(hours=24)
 BYTES = bytes(range(256)) * 3  # not text: every byte value survives the round trip
 
 
-def _offer(clock, offer_id: str = "off-1", key: str = "aad-alice") -> FileOffer:
-    return FileOffer(id=offer_id, tenant_id="T", member_key=key, filename="statement.csv",
-                     content_type="text/csv", content=BYTES, created_at=clock.now())
+async def _add(store: FileOfferStore, clock, offer_id: str = "off-1") -> None:
+    await store.add(offer_id, "T", "aad-alice", "statement.csv", "text/csv", BYTES, clock.now(), clock.now() - DAY)
 
 
 async def test_the_migration_builds_the_mapped_table(db) -> None:
@@ -29,7 +28,7 @@ async def test_the_migration_builds_the_mapped_table(db) -> None:
 
 async def test_only_the_member_reads_and_removes_their_offer(db, clock) -> None:
     store = FileOfferStore(db)
-    await store.add(_offer(clock), clock.now() - DAY)
+    await _add(store, clock)
     assert (await store.get("off-1", "T", "aad-alice")).content == BYTES
     assert await store.get("off-1", "T", "aad-bob") is None
     assert await store.get("off-1", "other-tenant", "aad-alice") is None
@@ -40,7 +39,7 @@ async def test_only_the_member_reads_and_removes_their_offer(db, clock) -> None:
 
 async def test_a_claim_is_taken_once_until_released_or_stale(db, clock) -> None:
     store = FileOfferStore(db)
-    await store.add(_offer(clock), clock.now() - DAY)
+    await _add(store, clock)
     now = clock.now()
     claims = await asyncio.gather(*(store.claim("off-1", "T", "aad-alice", now, now - DAY, now - timedelta(minutes=5))
                                     for _ in range(5)))
@@ -55,9 +54,9 @@ async def test_a_claim_is_taken_once_until_released_or_stale(db, clock) -> None:
 
 async def test_an_expired_offer_cannot_be_claimed_and_is_purged(db, clock) -> None:
     store = FileOfferStore(db)
-    await store.add(_offer(clock, "old"), clock.now() - DAY)
+    await _add(store, clock, "old")
     later = clock.advance(DAY + timedelta(minutes=1))
-    await store.add(_offer(clock, "new"), later - DAY)  # a new offer clears the old ones on the way
+    await _add(store, clock, "new")  # a new offer clears the old ones on the way
     assert await store.get("old", "T", "aad-alice") is None
     assert await store.get("new", "T", "aad-alice") is not None
     assert await store.claim("new", "T", "aad-alice", later, later + timedelta(seconds=1), later) is None

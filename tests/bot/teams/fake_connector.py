@@ -22,8 +22,11 @@ class Sent:
 
     @property
     def cards(self) -> list[dict]:
-        return [a["content"] for a in self.body.get("attachments") or ()
-                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+        return [a["content"] for a in self.attachments("application/vnd.microsoft.card.adaptive")]
+
+    def attachments(self, content_type: str) -> list[dict]:
+        """The activity's attachments of one content type (file consent and file info cards too)."""
+        return [a for a in self.body.get("attachments") or () if a.get("contentType") == content_type]
 
     def blocks(self) -> list[dict]:
         return [item for card in self.cards for container in card["body"]

@@ -159,7 +159,10 @@ async def _broadcast(args: argparse.Namespace, db: Database, bank: Bank, stage: 
     # the lead's progress card and its in-place updates share workspace W1 with 1/3 of the Slack messages
     ideal = max(max(slack_n.values()) / args.slack_rate, max(teams_n.values()) / args.teams_rate)
     started, cpu = time.monotonic(), time.process_time()
-    passes = await scheduled(services, args.every, args.overlap, args.limit)
+    try:
+        passes = await scheduled(services, args.every, args.overlap, args.limit)
+    finally:
+        await services.notifier.close()
     took, cpu = time.monotonic() - started, time.process_time() - cpu
     progress = await bank.read(broadcast_delivery.progress, draft.broadcast.id)
     return {"recipients": args.recipients, "slack_workspaces": slack_n, "teams_tenants": teams_n,

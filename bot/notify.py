@@ -97,6 +97,14 @@ class Dispatcher:
         while self.pending:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
 
+    async def close(self) -> None:
+        """At shutdown: finish the kicks, then release what senders keep open (Slack's kept-alive connections)."""
+        await self.settle()
+        for sender in self.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
+
     async def route(self, member_id: int) -> Identity | None:
         return (await self.routes([member_id])).get(member_id)
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -48,6 +49,13 @@ class SlackSender:
         self.attempts, self.max_wait = attempts, max_wait
         self.client_seconds = client_seconds
         self.clients: dict[str, tuple[float, asyncio.Task]] = {}
+        self.http: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
+
+    async def close(self) -> None:
+        """Release the kept-alive connections to Slack (at shutdown)."""
+        if self.http is not None and not self.http[1].closed:
+            await self.http[1].close()
+        self.http = None
 
     async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
         """Deliver each page of the message to the member's DM, then redraw their Home if asked; returns the last ts."""
@@ -94,7 +102,16 @@ class SlackSender:
             raise
         if client is None:
             self._forget(workspace_id, reading)
+            return None
+        client.session = self._session(client.timeout)
         return client
+
+    def _session(self, timeout: float) -> aiohttp.ClientSession:
+        """One HTTP session for all this sender's calls: connections are kept alive, not opened per call."""
+        loop = asyncio.get_running_loop()
+        if self.http is None or self.http[0] is not loop or self.http[1].closed:
+            self.http = (loop, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)))
+        return self.http[1]
 
     def _forget(self, workspace_id: str, reading: asyncio.Task) -> None:
         if self.clients.get(workspace_id, (0.0, None))[1] is reading:

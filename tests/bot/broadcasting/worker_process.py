@@ -25,6 +25,7 @@ async def main(owner: str) -> None:
     try:
         await drain(services, owner, lambda: asyncio.sleep(0.1))
     finally:
+        await services.notifier.close()
         await close(services)
 
 

@@ -41,6 +41,7 @@ async def main(url: str, slack_api: str, owner: str, lease: float) -> None:
         if not await deliver_due(services, owner, 40):
             await asyncio.sleep(0.1)
     print("drained", flush=True)
+    await notifier.close()
     await db.dispose()
 
 

@@ -19,19 +19,22 @@ from tests.bot.slack.fake_slack import TOKEN, FakeSlack
 
 @dataclass
 class TimedSlack(FakeSlack):
-    """Records (channel, monotonic time) of every chat.postMessage that succeeded, and the most calls at once."""
+    """Records (channel, monotonic time) of every chat.postMessage that succeeded, the most calls at once,
+    and the client connections (address and port) the calls came on."""
 
     posts: list[tuple[str, float]] = field(default_factory=list)
     broken: dict[str, list[int]] = field(default_factory=dict)
     latency: float = 0.0
     in_flight: int = 0
     most_in_flight: int = 0
+    connections: set = field(default_factory=set)
 
     def break_next(self, method: str, status: int = 503, times: int = 1) -> None:
         self.broken[method] = [status] * times
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self.connections.add(request.transport.get_extra_info("peername") if request.transport else None)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:

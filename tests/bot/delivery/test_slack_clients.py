@@ -68,3 +68,15 @@ async def test_a_workspace_without_an_installation_is_unreachable_and_asked_agai
             await sender.send(member(1, "T9"), HELLO)
         assert raised.value.unreachable
     assert len(reads) == 2 and fake.of("conversations.open") == []
+
+
+async def test_calls_reuse_kept_alive_connections_until_the_sender_is_closed(db, fake):
+    sender = await sender_for(db, fake)
+    for n in range(10):
+        await sender.send(member(n), HELLO)
+    assert len(fake.of("conversations.open")) + len(fake.of("chat.postMessage")) == 20
+    assert len(fake.connections) == 1, f"{len(fake.connections)} connections for 20 calls"
+    await sender.close()
+    await sender.send(member(11), HELLO)
+    assert len(fake.connections) == 2
+    await sender.close()

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -397,30 +398,50 @@ def _pool(skills: list[str]):
 
 
 def _rank_helpers(wants: list, pool: list, asked: set, top: int) -> list[tuple[int, int]]:
-    """(need, helper) pairs: per need, the `top` helpers sharing most skill weight, newest offer first."""
+    """(need, helper) pairs: per need, the `top` helpers sharing most skill weight, newest offer first.
+
+    Most needs ask for one skill, and then the order depends only on the skill's pool, so it is
+    worked out once per skill, campaign and weight and each need skips its owner and those asked.
+    """
     by_skill: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for term, campaign_id, owner_id, offer_id, *_ in pool:
         by_skill.setdefault((term, campaign_id), []).append((owner_id, offer_id))
     already: dict[int, set[int]] = {}
     for helper, need_id in asked:
         already.setdefault(need_id, set()).add(helper)
-    scores: dict[int, dict[int, list[int]]] = {}
+    skills_of: dict[int, tuple[int, list[tuple[str, int, int]]]] = {}
     for need_id, owner_id, campaign_id, term, weight, *_ in wants:
-        offers_here = by_skill.get((term, campaign_id))
-        if not offers_here:
-            continue
-        skip, mine = already.get(need_id, ()), scores.setdefault(need_id, {})
-        for helper, offer_id in offers_here:
+        if (term, campaign_id) in by_skill:
+            skills_of.setdefault(need_id, (owner_id, []))[1].append((term, campaign_id, weight))
+    orders: dict[tuple[str, int, int], list[int]] = {}
+    pairs = []
+    for need_id, (owner_id, skills) in skills_of.items():
+        skip = already.get(need_id, ())
+        if len(skills) == 1:
+            order = orders.get(skills[0])
+            if order is None:
+                order = orders[skills[0]] = _best_first(skills, by_skill, None, ())
+            found = islice((helper for helper in order if helper != owner_id and helper not in skip), top)
+        else:
+            found = _best_first(skills, by_skill, owner_id, skip)[:top]
+        pairs += [(need_id, helper) for helper in found]
+    return pairs
+
+
+def _best_first(skills: list, by_skill: dict, owner_id: int | None, skip) -> list[int]:
+    """Helpers for these (skill, campaign, weight) wants, most shared weight first, then newest offer."""
+    scores: dict[int, list[int]] = {}
+    for term, campaign_id, weight in skills:
+        for helper, offer_id in by_skill[(term, campaign_id)]:
             if helper == owner_id or helper in skip:
                 continue
-            score = mine.get(helper)
+            score = scores.get(helper)
             if score is None:
-                mine[helper] = [weight, offer_id, helper]
+                scores[helper] = [weight, offer_id, helper]
             else:
                 score[0] += weight
                 score[1] = max(score[1], offer_id)
-    return [(need_id, helper) for need_id, helpers in scores.items()
-            for _, _, helper in sorted(helpers.values(), reverse=True)[:top]]
+    return [helper for _, _, helper in sorted(scores.values(), reverse=True)]
 
 
 def _exchange(member, *where, join=None):

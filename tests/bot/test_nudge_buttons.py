@@ -16,6 +16,7 @@ from bot.viewcodec import decode, encode
 from bot.views import Message
 from core import directory, exchange_flow, marketplace
 from core.nudges import KINDS, Nudge
+from storage.nudge_store import nudge_snoozes
 from storage.outbox_store import outbox
 from tests.bot.delivery.stand_ins import slack_services
 from tests.bot.slack.fake_slack import FakeSlack
@@ -139,3 +140,12 @@ async def test_a_queued_nudge_reaches_slack_through_the_delivery_worker(bank, db
     async with db.engine.connect() as conn:
         state = (await conn.execute(select(outbox.c.state).where(outbox.c.dedupe_key == key))).scalar_one()
     assert state == "sent" and await deliver_due(services, "w1") == 0
+
+
+async def test_the_snooze_lasts_as_long_as_the_setting_says(bank, db, clock, monkeypatch):
+    monkeypatch.setenv("HEXITIME_NUDGE_SNOOZE", "24")  # hours
+    _, need = await stale_need(bank, clock)
+    await Conversation(bank).handle(press("ada", "nudge.snooze", f"refine:need-{need.id}"))
+    async with db.engine.connect() as conn:
+        until = (await conn.execute(select(nudge_snoozes.c.until))).scalar_one()
+    assert until == clock.now() + timedelta(hours=24)

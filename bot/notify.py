@@ -17,6 +17,7 @@ from bot.delivery.recorder import Recorder
 from bot.delivery.worker import deliver_keys, kick_owner
 from bot.views import Message, Notice
 from core.bank import Bank
+from core.channels import ChannelLink
 from core.members import Identity
 from core.outbox import RetryPolicy
 
@@ -40,6 +41,10 @@ class Sender(Protocol):
 
     async def update(self, identity: Identity, message_id: str, message: Message) -> None:
         """Replace a message sent earlier (a progress card) in place."""
+
+    async def post(self, link: ChannelLink, message: Message) -> str | None:
+        """Post in a campaign's linked channel (Slack and Teams only); a channel that won't take it is
+        `unreachable` (the bot is not in it, or it is gone)."""
 
 
 class Dispatcher:

@@ -6,7 +6,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from bot.delivery.queue import queue
+from bot.views import Notice
 from core import outbox
+from core.campaigns import Campaign
+from core.channels import ChannelLink
 from core.members import Identity
 from core.outbox import Delivery, OutboxItem
 from core.ports import Context
@@ -17,11 +21,20 @@ class Job:
     """A claimed row, copied out of its transaction."""
 
     id: int
-    member_id: int
+    member_id: int | None
     key: str
     kind: str
     payload: dict
     attempts: int
+    channel_link_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A campaign channel a row is posted to, with the campaign's title for the lead's notice if it fails."""
+
+    link: ChannelLink
+    campaign: Campaign
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class Outcome:
     permanent: bool = False
     unreachable: bool = False
     skipped: bool = False
+    notice: Notice | None = None
+    """Someone to tell about this outcome (the lead whose channel can't be posted in), queued as it is recorded."""
 
     @property
     def sent(self) -> bool:
@@ -42,7 +57,7 @@ class Outcome:
 
 
 def _jobs(rows: list[OutboxItem]) -> list[Job]:
-    return [Job(r.id, r.member_id, r.dedupe_key, r.kind, r.payload, r.attempts) for r in rows]
+    return [Job(r.id, r.member_id, r.dedupe_key, r.kind, r.payload, r.attempts, r.channel_link_id) for r in rows]
 
 
 async def claim_due(ctx: Context, owner: str, lease: timedelta, limit: int) -> list[Job]:
@@ -76,6 +91,18 @@ async def identities_of(ctx: Context, member_ids: Sequence[int]) -> dict[int, li
     return found
 
 
+async def channels_of(ctx: Context, link_ids: Sequence[int]) -> dict[int, Channel]:
+    """The batch's campaign channels that are still linked (an unlinked one's rows are dropped)."""
+    found: dict[int, Channel] = {}
+    if link_ids:
+        query = select(ChannelLink).where(ChannelLink.id.in_(sorted(set(link_ids))))
+        for link in (await ctx.uow.channels.session.execute(query)).scalars():
+            campaign = await ctx.uow.campaigns.get(link.campaign_id)
+            if campaign is not None:
+                found[link.id] = Channel(link, campaign)
+    return found
+
+
 async def record_all(ctx: Context, outcomes: Sequence[tuple[int, Outcome]], policy: outbox.RetryPolicy) -> int:
     """Mark a batch of rows in this one transaction; returns how many were still pending.
 
@@ -90,6 +117,7 @@ async def record_all(ctx: Context, outcomes: Sequence[tuple[int, Outcome]], poli
     pending = [row for row in rows if row.state == Delivery.PENDING]
     for item in pending:
         _mark(item, found[item.id], ctx.now, policy)
+    await queue(ctx, [found[item.id].notice for item in pending if found[item.id].notice is not None])
     await ctx.uow.flush()
     return len(pending)
 

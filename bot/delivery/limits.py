@@ -1,4 +1,4 @@
-"""Per-key send rates (Slack workspace and DM channel, Teams tenant and conversation), shared in a process.
+"""Per-key send rates (Slack workspace and channel, Teams tenant and conversation), shared in a process.
 
 The defaults are DESIGN.md's numbers: Slack about 1 message a second per channel
 plus a workspace-wide rate; Teams 7 a second per conversation and about 50 a
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from core.channels import ChannelLink
 from core.members import Identity
 
 Key = tuple[str, ...]
@@ -37,19 +38,24 @@ class DeliveryLimits:
 
     def rates(self, identity: Identity) -> list[tuple[Key, float]]:
         """The keys a direct message to this identity counts against, with their rates."""
-        where = identity.workspace_id
-        if identity.platform == "slack":
-            return [(("slack", where), self.slack_workspace_per_second),
-                    (("slack", where, identity.user_id), self.slack_channel_per_second)]
-        if identity.platform == "teams":
-            return [(("teams", where), self.teams_tenant_per_second),
-                    (("teams", where, identity.user_id), self.teams_conversation_per_second)]
-        return []
+        return self._rates(identity.platform, identity.workspace_id, identity.user_id)
 
-    def throttled(self, identity: Identity) -> list[tuple[Key, float]]:
+    def channel_rates(self, link: ChannelLink) -> list[tuple[Key, float]]:
+        """A campaign channel's post counts against its workspace (or tenant) and the channel itself."""
+        return self._rates(link.platform, link.workspace_id, link.channel_id)
+
+    def throttled(self, platform: str, rates: list[tuple[Key, float]]) -> list[tuple[Key, float]]:
         """What a 429 pauses: Slack's method limits are per workspace; Teams throttles one conversation."""
-        rates = self.rates(identity)
-        return rates if identity.platform == "slack" else rates[-1:]
+        return rates if platform == "slack" else rates[-1:]
+
+    def _rates(self, platform: str, where: str, conversation: str) -> list[tuple[Key, float]]:
+        if platform == "slack":
+            return [(("slack", where), self.slack_workspace_per_second),
+                    (("slack", where, conversation), self.slack_channel_per_second)]
+        if platform == "teams":
+            return [(("teams", where), self.teams_tenant_per_second),
+                    (("teams", where, conversation), self.teams_conversation_per_second)]
+        return []
 
 
 class Limiter:

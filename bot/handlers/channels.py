@@ -86,3 +86,17 @@ def announcement(need: Need, campaign: Campaign, owner: str) -> Message:
                          Button("Open needs", "needs.page", f"0|campaign {campaign.slug}")),
                 note=f"Need #{need.id} · `campaigns join {campaign.slug}` to get its news")
     return Message(cards=(card,))
+
+
+def cannot_post(campaign: Campaign, link: channels.ChannelLink, reason: str) -> Message:
+    """For the lead who linked a channel the bot can't post in: what went wrong and the one step that fixes it."""
+    if link.platform == "slack":
+        fix = ("If it is a private channel, invite me there with `/invite @Hexitime`; if it was archived or "
+               "deleted, link another")
+    else:
+        fix = "Add Hexitime to that channel's team (Apps, then Manage apps), or link another channel"
+    card = Card(title=f"I couldn't post in {link.label}",
+                text=(f"I couldn't post {campaign.title}'s new needs in {link.label}. {fix} with "
+                      f"`campaign link {campaign.slug}` in it. Until then its needs stay in `needs`."),
+                note=f"Reason: {shortened(reason, 200)}")
+    return Message(cards=(card,))

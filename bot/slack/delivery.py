@@ -22,6 +22,7 @@ from bot.slack import blockkit, home
 from bot.slack.installations import Tokens
 from bot.turns import Turn
 from bot.views import Message
+from core.channels import ChannelLink
 from core.members import Identity
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,12 @@ deferred = notify.background
 """Set while a Slack request is being answered, so notices go out after its ack."""
 
 UNREACHABLE = {"user_not_found", "users_not_found", "account_inactive", "user_disabled", "cannot_dm_bot",
-               "token_revoked", "team_not_found", "invalid_users", "is_archived"}
+               "token_revoked", "team_not_found", "invalid_users", "is_archived", "not_in_channel",
+               "channel_not_found"}
 PERMANENT = {"invalid_auth", "not_authed", "missing_scope", "no_permission", "not_allowed_token_type",
              "invalid_blocks", "invalid_arguments", "msg_too_long", "too_many_attachments",
              "restricted_action", "message_not_found", "cant_update_message", "edit_window_closed",
-             "channel_not_found", "team_access_not_granted", "ekm_access_denied"}
+             "team_access_not_granted", "ekm_access_denied"}
 
 
 class SlackSender:
@@ -66,6 +68,18 @@ class SlackSender:
                                    blocks=page, text=blockkit.fallback(message))
         if refresh_home and self.conversation is not None:
             await self._refresh_home(client, identity)
+        return sent["ts"] if sent else None
+
+    async def post(self, link: ChannelLink, message: Message) -> str | None:
+        """chat.postMessage in the channel itself: public channels take it through `chat:write.public`,
+        a private one only once the bot is invited."""
+        client = await self._client(link.workspace_id)
+        if client is None:
+            raise DeliveryError(f"Slack is not installed for workspace {link.workspace_id}", unreachable=True)
+        sent = None
+        for page in blockkit.pages(message):
+            sent = await self.call(client.chat_postMessage, channel=link.channel_id, mrkdwn=False,
+                                   blocks=page, text=blockkit.fallback(message))
         return sent["ts"] if sent else None
 
     async def update(self, identity: Identity, message_id: str, message: Message) -> None:

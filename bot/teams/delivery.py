@@ -25,8 +25,9 @@ from botbuilder.schema import (
 
 from bot.delivery.errors import DeliveryError
 from bot.teams.cards import CONTENT_TYPE, render_message
-from bot.teams.references import MEMBER, References, load_reference
+from bot.teams.references import CHANNEL, MEMBER, References, load_reference
 from bot.views import Message
+from core.channels import ChannelLink
 from core.members import Identity
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,18 @@ class TeamsSender:
         self.report["sent"] += 1
         return sent
 
+    async def post(self, link: ChannelLink, message: Message) -> str | None:
+        """A new thread in the linked channel, on the reference kept when the bot last heard from it."""
+        row = await self.references.store.get(CHANNEL, link.workspace_id, link.channel_id)
+        if row is None or not row.reference:
+            self.report["no_reference"] += 1
+            raise Unreachable(f"no Teams conversation known for channel {link.channel_id}")
+        sent = None
+        for activity in activities_for(message):
+            sent = await self._with_retries(row, activity)
+        self.report["sent"] += 1
+        return sent
+
     async def _row(self, tenant: str, key: str):
         row = await self.references.store.get(MEMBER, tenant, key)
         if row is None:
@@ -91,7 +104,7 @@ class TeamsSender:
             except ErrorResponseException as failure:
                 status, code = _status(failure), _code(failure)
                 if status == 403 and code == NOT_IN_ROSTER:
-                    await self._unreachable(row)
+                    await self._unreachable(row)  # raises
                 wait = self._delay(attempt, failure)
                 if status not in RETRYABLE or attempt == self.attempts - 1 or wait > self.max_delay:
                     self.report["failed"] += 1
@@ -104,9 +117,11 @@ class TeamsSender:
         raise AssertionError("unreachable")
 
     async def _unreachable(self, row) -> None:
+        """A member who removed the bot is marked until they come back; a channel's team is left to its lead."""
         self.report["unreachable"] += 1
-        await self.references.store.mark_unreachable(row.tenant_id, row.key, self.references.clock.now())
-        self.references.forget(row.tenant_id, row.key)
+        if row.kind == MEMBER:
+            await self.references.store.mark_unreachable(row.tenant_id, row.key, self.references.clock.now())
+            self.references.forget(row.tenant_id, row.key)
         raise Unreachable(f"{row.tenant_id}:{row.key} is not in the conversation roster")
 
     def _delay(self, attempt: int, failure: ErrorResponseException) -> float:
@@ -172,8 +187,8 @@ def activities_for(message: Message) -> list[Activity]:
 
 
 def file_note(filename: str) -> str:
-    return (f"Your file {filename} is ready, but Teams can't receive files from Hexitime yet. "
-            "Use `history` here, or `export` in Slack or the console.")
+    """A proactive message can't ask for file consent; a reply in personal chat can (`bot.teams.files`)."""
+    return f"Your file {filename} is ready: ask me for it again here in our personal chat and Teams will offer it."
 
 
 def _as_delivery_error(failure: ErrorResponseException, status: int | None, code: str | None,

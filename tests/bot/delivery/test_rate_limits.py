@@ -74,7 +74,7 @@ def test_a_send_waits_for_its_busiest_key_and_a_429_pauses_the_keys():
     assert limiter.take(carol) == 0.25  # the workspace: four a second
     now[0] += 0.25
     assert limiter.take(carol) == 0.0 and limiter.take(bob) == 0.75  # Carol went while Bob's channel was busy
-    limiter.pause(limits.throttled(SLACK), 30)
+    limiter.pause(limits.throttled("slack", limits.rates(SLACK)), 30)
     now[0] += 1
     assert limiter.take(carol) == 29.0  # Slack's 429 pauses the whole workspace
     console = Identity(platform="console", workspace_id="local", user_id="bob", member_id=3)

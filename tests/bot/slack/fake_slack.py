@@ -96,8 +96,9 @@ class FakeSlack:
                                      headers={"Retry-After": str(wait)})
         if not method.startswith("oauth.") and token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if method in self.failures:
-            return web.json_response({"ok": False, "error": self.failures[method]})
+        failure = self.failures.get(f"{method}:{args.get('channel')}") or self.failures.get(method)
+        if failure:  # "chat.postMessage" fails every call; "chat.postMessage:C1" only those to C1
+            return web.json_response({"ok": False, "error": failure})
         problems = self.validate(method, args)
         if problems:
             self.invalid.extend(f"{method}: {p}" for p in problems)

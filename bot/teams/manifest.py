@@ -48,7 +48,7 @@ def build(router: Router, app_id: str = PLACEHOLDER_ID, base_url: str = "https:/
         "bots": [{
             "botId": bot_id or app_id,
             "scopes": ["personal", "team", "groupChat"],
-            "supportsFiles": False,
+            "supportsFiles": True,  # exports and reports arrive through FileConsentCard
             "isNotificationOnly": False,
             "commandLists": [{"scopes": ["personal"], "commands": listed},
                              {"scopes": ["team", "groupChat"], "commands": listed}],

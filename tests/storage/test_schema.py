@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import storage.scheduler_store  # noqa: F401  (maps scheduler_leases)
+import storage.teams_files  # noqa: F401  (maps teams_file_offers)
 import storage.teams_tables  # noqa: F401
 from storage.tables import metadata
 

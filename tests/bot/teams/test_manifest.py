@@ -49,6 +49,7 @@ def test_committed_manifest_is_what_we_build_and_validates():
     assert errors(committed) == []
     bot = committed["bots"][0]
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    assert bot["supportsFiles"] is built["bots"][0]["supportsFiles"] is True  # exports come as FileConsentCards
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert titles[:2] == ["help", "need"] and "balance" in titles and len(titles) <= 10
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import matching
 from core.campaigns import Campaign, Organisation, Participation
-from core.exchanges import OPEN_STATES, Exchange, State
+from core.exchanges import OPEN_STATES, Exchange
 from core.ledger import Account, Transfer, TransferKind
 from core.members import Identity, LinkCode, Member
 from core.posts import Need, NeedStatus, Offer, OfferStatus
@@ -137,13 +137,6 @@ class TransferRepo(_Repo):
         if before_id is not None:
             query = query.where(Transfer.id < before_id)
         return await self._list(query.order_by(Transfer.id.desc()).limit(limit))
-
-    async def expired_holds(self, now: datetime, limit: int) -> list[Transfer]:
-        resolved = select(tables.transfers.c.pending_id).where(tables.transfers.c.pending_id.is_not(None))
-        query = select(Transfer).where(
-            Transfer.kind == TransferKind.PENDING, Transfer.expires_at <= now, Transfer.id.not_in(resolved)
-        )
-        return await self._list(query.order_by(Transfer.id).limit(limit))
 
 
 class _PostRepo(_Repo):
@@ -318,10 +311,6 @@ class ExchangeRepo(_Repo):
             Exchange.offer_id.is_(None) if offer_id is None else Exchange.offer_id == offer_id,
         )
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()
-
-    async def logged_before(self, cutoff: datetime, limit: int) -> list[Exchange]:
-        query = select(Exchange).where(Exchange.state == State.LOGGED, Exchange.logged_at <= cutoff)
-        return await self._list(query.order_by(Exchange.id).limit(limit))
 
     async def for_campaign(self, campaign_id: int | None) -> list[Exchange]:
         query = select(Exchange)

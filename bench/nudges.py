@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.scheduler import nudges as jobs
 from core import campaign_flow
@@ -128,6 +129,19 @@ async def timed(label: str, job, services, goal: float | None) -> float:
     return took
 
 
+async def ensure_database(url: str) -> None:
+    """Create the bench's PostgreSQL database if the server lacks it (it is emptied either way)."""
+    base, _, name = url.rpartition("/")
+    admin = create_async_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            found = await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if found.first() is None:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=100_000)
@@ -138,6 +152,8 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}" if args.backend == "sqlite" else args.database_url
+        if args.backend == "postgres":
+            await ensure_database(url)
         db = Database(url)
         if not db.is_sqlite:
             async with db.engine.begin() as conn:

@@ -62,13 +62,10 @@ class SlackSender:
     async def send(self, identity: Identity, message: Message, *, refresh_home: bool = False) -> str | None:
         """Deliver each page of the message to the member's DM, then redraw their Home if asked; returns the last ts."""
         client, channel = await self._dm(identity)
-        sent = None
-        for page in blockkit.pages(message):
-            sent = await self.call(client.chat_postMessage, channel=channel, mrkdwn=False,
-                                   blocks=page, text=blockkit.fallback(message))
+        sent = await self._pages(client, channel, message)
         if refresh_home and self.conversation is not None:
             await self._refresh_home(client, identity)
-        return sent["ts"] if sent else None
+        return sent
 
     async def post(self, link: ChannelLink, message: Message) -> str | None:
         """chat.postMessage in the channel itself: public channels take it through `chat:write.public`,
@@ -76,9 +73,13 @@ class SlackSender:
         client = await self._client(link.workspace_id)
         if client is None:
             raise DeliveryError(f"Slack is not installed for workspace {link.workspace_id}", unreachable=True)
+        return await self._pages(client, link.channel_id, message)
+
+    async def _pages(self, client: AsyncWebClient, channel: str, message: Message) -> str | None:
+        """chat.postMessage for each page of the message (Slack takes 50 blocks a message); the last ts."""
         sent = None
         for page in blockkit.pages(message):
-            sent = await self.call(client.chat_postMessage, channel=link.channel_id, mrkdwn=False,
+            sent = await self.call(client.chat_postMessage, channel=channel, mrkdwn=False,
                                    blocks=page, text=blockkit.fallback(message))
         return sent["ts"] if sent else None
 

@@ -59,12 +59,7 @@ class TeamsSender:
         return await self.send_to(identity.workspace_id, identity.user_id, message)
 
     async def send_to(self, tenant: str, key: str, message: Message) -> str | None:
-        row = await self._row(tenant, key)
-        sent = None
-        for activity in activities_for(message):
-            sent = await self._with_retries(row, activity)
-        self.report["sent"] += 1
-        return sent
+        return await self._send_row(await self._row(tenant, key), message)
 
     async def post(self, link: ChannelLink, message: Message) -> str | None:
         """A new thread in the linked channel, on the reference kept when the bot last heard from it."""
@@ -72,6 +67,10 @@ class TeamsSender:
         if row is None or not row.reference:
             self.report["no_reference"] += 1
             raise Unreachable(f"no Teams conversation known for channel {link.channel_id}")
+        return await self._send_row(row, message)
+
+    async def _send_row(self, row, message: Message) -> str | None:
+        """Each card of the message on the row's conversation; the last activity id."""
         sent = None
         for activity in activities_for(message):
             sent = await self._with_retries(row, activity)

@@ -1,5 +1,7 @@
 """Exchange use cases: propose, answer, log, confirm — each idempotent and checked."""
 
+from datetime import datetime
+
 from core import transfers
 from core.errors import InvalidInput, InvalidState, NotAllowed
 from core.exchanges import (
@@ -202,6 +204,14 @@ async def auto_confirm(ctx: Context, exchange_id: int) -> Exchange | None:
     if confirm_due(exchange, ctx.rules.confirm_deadline, hold.expires_at) > ctx.now:
         return None
     return await _settle(ctx, exchange, exchange.logged_minutes, "confirmed automatically")
+
+
+async def confirms_on(ctx: Context, exchange: Exchange) -> datetime | None:
+    """When a log nobody answers will count as confirmed, so the card can warn the member who must answer."""
+    if exchange.state != State.LOGGED or exchange.logged_at is None:
+        return None
+    hold = await ctx.uow.transfers.get(exchange.hold_transfer_id) if exchange.hold_transfer_id else None
+    return confirm_due(exchange, ctx.rules.confirm_deadline, hold.expires_at if hold else None)
 
 
 async def thank(ctx: Context, exchange_id: int, actor_id: int, note: str) -> Exchange:

@@ -61,6 +61,9 @@ async def exchange_card(ctx: Context, exchange: Exchange, viewer_id: int, timezo
               Field("Proposed", local_day(exchange.created_at, timezone))]
     if exchange.logged_minutes is not None and exchange.state in (State.LOGGED, State.DISPUTED):
         fields.append(Field("Logged", f"{format_minutes(exchange.logged_minutes)} by {who[exchange.logged_by]}"))
+    confirms = await exchange_flow.confirms_on(ctx, exchange)
+    if confirms is not None:
+        fields.append(Field("Confirmed automatically", f"on {local_day(confirms, timezone)} unless answered"))
     if exchange.posted_minutes is not None:
         fields.append(Field("Hours moved", format_minutes(exchange.posted_minutes)))
     if exchange.dispute_reason:

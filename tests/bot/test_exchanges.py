@@ -125,6 +125,9 @@ async def test_a_whole_exchange_from_need_to_thanks_across_platforms(chat, pair)
     assert logged.notices[0].key == f"exchange:{ref}:logged:{bob.id}:90"
     assert [a for a, _ in actions(logged.notices[0].message.cards[1])] == [
         "exchange.confirm", "exchange.adjust", "exchange.dispute"]
+    week_on = (chat.bank.clock.now() + chat.bank.rules.confirm_deadline).strftime("%-d %b %Y")
+    shown = dict((f.label, f.value) for f in logged.notices[0].message.cards[1].fields)
+    assert shown["Confirmed automatically"] == f"on {week_on} unless answered"  # Alice knows her deadline
 
     confirmed = await chat.click(alice, "exchange.confirm", ref)
     assert confirmed.replace and "1 h 30 min moved" in confirmed.cards[0].text

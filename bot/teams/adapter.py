@@ -87,11 +87,16 @@ class CachingAuthentication(ConfigurationBotFrameworkAuthentication):
         return self._token_clients[key]
 
 
-def make_adapter(settings: Settings) -> CloudAdapter:
-    """A CloudAdapter whose auth is on whenever MicrosoftAppId is set."""
+def announce(settings: Settings) -> None:
+    """Where Teams is served and whether requests are checked: loudly when they are not."""
+    log.info("Teams endpoint at POST %s (auth %s)", ROUTE, "on" if settings.microsoft_app_id else "OFF")
     if not settings.microsoft_app_id:
         log.warning("!!! Teams endpoint %s runs WITHOUT authentication because MicrosoftAppId is empty. "
                     "Fine for the Agents Playground or Bot Framework Emulator; never in production. !!!", ROUTE)
+
+
+def make_adapter(settings: Settings) -> CloudAdapter:
+    """A CloudAdapter whose auth is on whenever MicrosoftAppId is set."""
     adapter = CloudAdapter(CachingAuthentication(auth_config(settings)))
     adapter.on_turn_error = _on_turn_error
     return adapter

@@ -1,11 +1,9 @@
 """The Teams composition point: bootstrap calls `install(services)`; only here does Teams meet storage."""
 
-import logging
-
 from aiohttp import web
 
 from bot.bootstrap import Services
-from bot.teams.adapter import ROUTE, make_adapter, message_route
+from bot.teams.adapter import ROUTE, announce, make_adapter, message_route
 from bot.teams.bot import HexitimeBot
 from bot.teams.delivery import TeamsSender
 from bot.teams.files import TeamsFiles
@@ -14,14 +12,12 @@ from bot.teams.references import References
 from storage.teams_files import FileOfferStore
 from storage.teams_store import TeamsStore
 
-log = logging.getLogger(__name__)
-
 
 class TeamsFrontEnd:
     """Everything the Teams front end built, for the server, tests and benchmarks."""
 
     def __init__(self, services: Services) -> None:
-        settings = services.settings
+        settings = self.settings = services.settings
         self.adapter = make_adapter(settings)
         self.references = References(TeamsStore(services.db), services.clock)
         self.sender = TeamsSender(self.adapter, settings.microsoft_app_id or "", self.references)
@@ -31,7 +27,9 @@ class TeamsFrontEnd:
         self.handle = message_route(self.adapter, self.bot.on_turn)
 
     def mount(self, app: web.Application) -> None:
+        """Serve the route; said here, not at start, so a worker (which sends but serves nothing) stays quiet."""
         app.router.add_post(ROUTE, self.handle)
+        announce(self.settings)
 
 
 def install(services: Services) -> TeamsFrontEnd:
@@ -39,6 +37,4 @@ def install(services: Services) -> TeamsFrontEnd:
     front_end = TeamsFrontEnd(services)
     services.mounts.append(front_end.mount)
     services.notifier.senders[TeamsSender.platform] = front_end.sender
-    log.info("Teams endpoint at POST %s (auth %s)", ROUTE,
-             "on" if services.settings.microsoft_app_id else "OFF")
     return front_end

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bot.config import load_settings
-from bot.teams.adapter import make_adapter
+from bot.teams.adapter import announce
 from tests.bot.teams.harness import User, open_harness
 
 ALICE = User("Alice")
@@ -42,9 +42,9 @@ async def test_no_or_bad_token_is_refused(secured, header):
 async def test_auth_off_without_app_id_answers_and_warns_loudly(teams, caplog):
     status, _ = await teams.say(ALICE, "help")
     assert status == 201
-    make_adapter(load_settings(microsoft_app_id="app"))
+    announce(load_settings(microsoft_app_id="app"))
     assert "WITHOUT authentication" not in caplog.text
-    make_adapter(load_settings())
+    announce(load_settings())
     assert [r.levelname for r in caplog.records if "WITHOUT authentication" in r.getMessage()] == ["WARNING"]
 
 

@@ -42,7 +42,7 @@ async def campaigns(req: Request) -> Reply:
             return problem(f"Which campaign? Usage: {USAGE}")
         return await steps[word.lower()](req, rest.strip())
     if word and word.lower() not in ("list", "all"):
-        return problem(f"I don't know “{word[:30]}” here. Usage: {USAGE}")
+        return await show_or_usage(req, req.turn.text.strip(), USAGE)
     return await _list(req, 0, replace=False)
 
 
@@ -94,6 +94,14 @@ async def _listing(ctx: Context, member_id: int) -> list[Seen]:
 
 async def _show(req: Request, ref: str) -> Reply:
     return say(await req.bank.read(_campaign_card, ref, req.member.id))
+
+
+async def show_or_usage(req: Request, ref: str, usage: str) -> Reply:
+    """`campaigns biodiversity` (or `campaign biodiversity`) shows it, as members type it; other words get the usage."""
+    try:
+        return await _show(req, ref)
+    except NotFound:
+        return problem(f"I don't know “{ref[:30]}” here. Usage: {usage}")
 
 
 async def _campaign_card(ctx: Context, ref: str, member_id: int) -> Card:

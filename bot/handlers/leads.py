@@ -7,7 +7,7 @@ import io
 from bot import charts
 from bot.dialogs import campaign_forms as forms
 from bot.dialogs.fields import FieldErrors
-from bot.handlers import channels, router
+from bot.handlers import campaigns, channels, router
 from bot.handlers.common import ref_id
 from bot.turns import Request
 from bot.views import Attachment, Button, Card, Field, Image, Message, Reply, problem, say
@@ -41,6 +41,8 @@ async def campaign(req: Request) -> Reply:
     if word.lower() == "edit" and rest.strip():
         found = await req.bank.read(_led, rest.strip(), req.member.id)
         return Reply(form=forms.campaign_form(req.bank.rules, found))
+    if word:
+        return await campaigns.show_or_usage(req, req.turn.text.strip(), CAMPAIGN_USAGE)
     return problem(f"Usage: {CAMPAIGN_USAGE}")
 
 

@@ -88,6 +88,10 @@ async def test_unknown_campaigns_and_bad_words_get_friendly_answers(bank):
         assert "can't find that campaign" in reply.cards[-1].text, text
     assert "Which campaign?" in (await convo.handle(turn(command="campaigns", text="join"))).cards[-1].text
     assert "Usage" in (await convo.handle(turn(command="campaigns", text="dance"))).cards[-1].text
+    for command in ("campaigns", "campaign"):  # a campaign's name alone shows it, as members type it
+        shown = await convo.handle(turn(command=command, text="biodiversity"))
+        assert shown.cards[0].title == "Biodiversity", command
+    assert "Usage: campaign new" in (await convo.handle(turn(command="campaign", text="dance"))).cards[-1].text
     bad_ref = await convo.handle(turn(action="campaign.join", ref="drop table"))
     assert "can't find" in bad_ref.cards[-1].text
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     union_all,
     update,
 )
@@ -167,7 +168,7 @@ class NudgeRepo:
         asked first.
         """
         if kind == "help":
-            return await self._helpers(cutoff, top)
+            return await self._helpers(now, cutoff, top)
         base = _BASES[kind](now, cutoff, top).subquery("base")
         log = nudge_log.c
         mine = and_(log.member_id == base.c.member_id, log.kind == kind, log.subject == base.c.subject,
@@ -190,21 +191,29 @@ class NudgeRepo:
                 for member_id, subject, subject_id, title, minutes, sent, timezone, prefs
                 in await self.session.execute(query)]
 
-    async def _helpable(self, cutoff: datetime, top: int) -> list[int]:
-        """Stale needs whose owner was asked to refine them lately, with fewer than `top` helpers asked yet."""
+    async def _helpable(self, now: datetime, cutoff: datetime, top: int) -> list[int]:
+        """Stale needs with fewer than `top` helpers asked yet: in the week after their owner was asked to
+        refine them, or, for an owner who could not be asked (they turned these nudges off, or hit their
+        cap), in the week after the need has been open twice as long."""
         log, helped = nudge_log.c, nudge_log.alias("helped")
+        span = now - cutoff
         asked = (select(helped.c.subject_id).where(helped.c.kind == "help", helped.c.subject == "need")
                  .group_by(helped.c.subject_id).having(func.count() >= top))
-        query = (select(needs.c.id).join(nudge_log, and_(log.member_id == needs.c.owner_id, log.kind == "refine",
-                                                         log.subject == "need", log.subject_id == needs.c.id,
-                                                         log.n == 1))
-                 .where(*_stale_needs(cutoff), log.at >= cutoff, needs.c.id.not_in(asked))
-                 .order_by(log.at.desc(), needs.c.id).limit(HELPABLE))
+        refined = (select(needs.c.id, log.at.label("since"))
+                   .join(nudge_log, and_(log.member_id == needs.c.owner_id, log.kind == "refine",
+                                         log.subject == "need", log.subject_id == needs.c.id, log.n == 1))
+                   .where(*_stale_needs(cutoff), log.at >= cutoff, needs.c.id.not_in(asked)))
+        overdue = (select(needs.c.id, needs.c.created_at.label("since"))
+                   .where(*_stale_needs(cutoff - span), needs.c.created_at > cutoff - 2 * span,
+                          needs.c.id.not_in(asked)))
+        either = union(refined, overdue).subquery("helpable")
+        query = (select(either.c.id).group_by(either.c.id)
+                 .order_by(func.max(either.c.since).desc(), either.c.id).limit(HELPABLE))
         return list((await self.session.execute(query)).scalars())
 
-    async def _helpers(self, cutoff: datetime, top: int) -> list:
+    async def _helpers(self, now: datetime, cutoff: datetime, top: int) -> list:
         """Who may be asked to help with each stale need: a few queries, ranked here, never asked twice."""
-        ids = await self._helpable(cutoff, top)
+        ids = await self._helpable(now, cutoff, top)
         if not ids:
             return []
         nt, log = terms.c, nudge_log.c

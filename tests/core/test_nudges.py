@@ -124,6 +124,22 @@ async def test_helpers_in_the_campaign_are_asked_once_after_the_owner(bank, db, 
     assert helpers == {f"nudge:help:need-{posted.id}:{m.id}:1" for m in (bob, cy)}
 
 
+async def test_helpers_are_asked_even_when_the_owner_turned_need_nudges_off(bank, db, monday):
+    ada, bob = [await join(bank, n) for n in ("ada", "bob")]
+    campaign = await bank.run(campaign_flow.find, "greener-surgery")
+    for member in (ada, bob):
+        await bank.run(campaign_flow.join, member.id, campaign.id)
+    await bank.run(directory.set_preferences, ada.id, nudges={"match": False})
+    posted = await need(bank, ada, campaign_id=campaign.id)
+    await bank.run(marketplace.post_offer, bob.id, "Waste audits", skills=["theatre waste"])
+    monday.advance(timedelta(days=7))
+    assert await scan(bank) == 0  # ada is not asked to refine it, so helpers wait a while longer
+    monday.advance(timedelta(days=7))
+    assert await scan(bank) == 1
+    assert await scan(bank) == 0
+    assert await keys(db) == [f"nudge:help:need-{posted.id}:{bob.id}:1"]
+
+
 async def test_quiet_hours_follow_each_members_time_zone(bank, db, monday):
     ada, bob, exchange = await exchange_between(bank, "accepted")
     await zone(bank, ada, "Asia/Kolkata")

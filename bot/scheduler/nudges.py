@@ -4,12 +4,17 @@ The core decides who is nudged and when; this module only says it, in neutral
 cards with snooze and stop buttons, encoded for the outbox.
 """
 
+from datetime import timedelta
+from functools import partial
+
 from bot.config import load_settings
 from bot.viewcodec import encode
 from bot.views import DEFAULT, PRIMARY, Button, Card, Field, Message
 from core import nudges
 from core.minutes import format_minutes
 from core.nudges import CampaignWeek, Nudge, NudgeSettings
+
+SNOOZE = NudgeSettings.snooze
 
 # kind → (title, text); {title} is the need's or exchange's title, {hours} its time, {id} its number.
 WORDS = {
@@ -41,16 +46,16 @@ ACTIONS = {
 }
 
 
-def nudge_card(nudge: Nudge) -> Card:
+def nudge_card(nudge: Nudge, snooze: timedelta = SNOOZE) -> Card:
     """One nudge: what is waiting, the step that answers it, and snooze/stop."""
-    title, text, buttons = _nudge_parts(nudge)
+    title, text, buttons = _nudge_parts(nudge, snooze)
     return Card(title=title, text=text, buttons=tuple(Button(*parts) for parts in buttons), note=NUDGE_NOTE)
 
 
 NUDGE_NOTE = "Quiet hours and which nudges you get: `settings`."
 
 
-def _nudge_parts(nudge: Nudge) -> tuple[str, str, list[tuple[str, str, str, str]]]:
+def _nudge_parts(nudge: Nudge, snooze: timedelta) -> tuple[str, str, list[tuple[str, str, str, str]]]:
     """Title, text and (label, action, ref, style) per button: what `nudge_card` and `render_nudge` show."""
     title, body = WORDS[nudge.kind]
     text = body.format(title=nudge.title or f"#{nudge.subject_id}", hours=format_minutes(nudge.minutes),
@@ -58,7 +63,7 @@ def _nudge_parts(nudge: Nudge) -> tuple[str, str, list[tuple[str, str, str, str]
     ref = str(nudge.subject_id)
     buttons = [(label, action, ref, PRIMARY if i == 0 else DEFAULT)
                for i, (label, action) in enumerate(ACTIONS[nudge.kind])]
-    buttons += [("Snooze 3 days", "nudge.snooze", f"{nudge.kind}:{nudge.item}", DEFAULT),
+    buttons += [(snooze_label(snooze), "nudge.snooze", f"{nudge.kind}:{nudge.item}", DEFAULT),
                 ("Stop these nudges", "nudge.stop", nudges.PREFERENCE.get(nudge.kind, nudge.kind), DEFAULT)]
     return ("Reminder: " if nudge.n > 1 else "") + title, text, buttons
 
@@ -78,9 +83,17 @@ def _week_line(week: CampaignWeek) -> str:
     return f"{needs} · {format_minutes(week.minutes)} exchanged · {thanks}"
 
 
-def render_nudge(nudge: Nudge) -> dict:
+def snooze_label(snooze: timedelta) -> str:
+    """The button says how long it holds the reminder back (HEXITIME_NUDGE_SNOOZE)."""
+    hours = round(snooze.total_seconds() / 3600)
+    if hours % 24 == 0:
+        return f"Snooze {hours // 24} day{'s' if hours != 24 else ''}"
+    return f"Snooze {hours} hour{'s' if hours != 1 else ''}"
+
+
+def render_nudge(nudge: Nudge, snooze: timedelta = SNOOZE) -> dict:
     """`plain_encode(nudge_card(nudge))` without building the card: a backlog scan renders thousands."""
-    title, text, buttons = _nudge_parts(nudge)
+    title, text, buttons = _nudge_parts(nudge, snooze)
     return {"cards": [{
         "title": title, "text": text, "fields": [], "image": None,
         "buttons": [{"label": label, "action": action, "ref": ref, "style": style, "confirm": None}
@@ -124,7 +137,8 @@ def current_settings() -> NudgeSettings:
 
 async def scan(services) -> int:
     """Queue the nudges that are due now; returns how many were queued."""
-    return await services.bank.run(nudges.scan, settings_of(services), render_nudge)
+    settings = settings_of(services)
+    return await services.bank.run(nudges.scan, settings, partial(render_nudge, snooze=settings.snooze))
 
 
 async def digest(services) -> int:

@@ -15,7 +15,7 @@ from bot.turns import Turn
 from bot.viewcodec import decode, encode
 from bot.views import Message
 from core import directory, exchange_flow, marketplace
-from core.nudges import KINDS, Nudge
+from core.nudges import KINDS, Nudge, NudgeSettings
 from storage.nudge_store import nudge_snoozes
 from storage.outbox_store import outbox
 from tests.bot.delivery.stand_ins import slack_services
@@ -115,9 +115,11 @@ async def test_tampered_or_stale_buttons_get_a_friendly_answer(bank, clock):
 def test_the_quick_nudge_renderer_writes_exactly_the_card_for_every_kind():
     for kind, n, title in itertools.product(KINDS, (1, 2), ("", "Compost <bins> & “more”")):
         nudge = Nudge(kind, "need" if kind in ("refine", "help") else "exchange", 42, 7, n, title, 90)
-        card = jobs.nudge_card(nudge)
-        assert jobs.render_nudge(nudge) == jobs.plain_encode(card)
-        assert decode(jobs.render_nudge(nudge)) == Message(cards=(card,))
+        card = jobs.nudge_card(nudge, timedelta(hours=12))
+        assert jobs.render_nudge(nudge, timedelta(hours=12)) == jobs.plain_encode(card)
+        assert decode(jobs.render_nudge(nudge, timedelta(hours=12))) == Message(cards=(card,))
+    labels = [jobs.snooze_label(timedelta(hours=h)) for h in (1, 12, 24, 72)]
+    assert labels == ["Snooze 1 hour", "Snooze 12 hours", "Snooze 1 day", "Snooze 3 days"]
 
 
 @pytest.fixture
@@ -145,6 +147,10 @@ async def test_a_queued_nudge_reaches_slack_through_the_delivery_worker(bank, db
 async def test_the_snooze_lasts_as_long_as_the_setting_says(bank, db, clock, monkeypatch):
     monkeypatch.setenv("HEXITIME_NUDGE_SNOOZE", "24")  # hours
     _, need = await stale_need(bank, clock)
+    day = SimpleNamespace(nudges=NudgeSettings(snooze=timedelta(hours=24)))  # what bot.config reads from it
+    assert await jobs.scan(SimpleNamespace(bank=bank, settings=day)) == 1
+    (_, message), = await queued(db)
+    assert "Snooze 1 day" in [b.label for b in message.cards[0].buttons]  # the button says what it does
     await Conversation(bank).handle(press("ada", "nudge.snooze", f"refine:need-{need.id}"))
     async with db.engine.connect() as conn:
         until = (await conn.execute(select(nudge_snoozes.c.until))).scalar_one()

@@ -232,11 +232,12 @@ def _member(row) -> Recipient:
 
 
 async def digest(ctx: Context, settings: NudgeSettings, render: RenderDigest) -> int:
-    """On each member's local Monday morning, one digest of their campaigns' week."""
+    """On each member's local Monday morning, one digest of their campaigns' week (those where something happened)."""
     windows = _digest_windows(ctx.now, set(await ctx.uow.nudges.time_zones()), settings)
     if not windows:
         return 0
-    weeks = {week.campaign_id: week for week in await ctx.uow.nudges.campaign_weeks(ctx.now - timedelta(days=7))}
+    weeks = {week.campaign_id: week for week in await ctx.uow.nudges.campaign_weeks(ctx.now - timedelta(days=7))
+             if week.new_needs or week.minutes or week.thanks}  # a quiet week is not worth a message
     campaigns: dict[int, list[int]] = {}
     members: dict[int, Recipient] = {}
     for row in await ctx.uow.nudges.digest_recipients(sorted(windows)):

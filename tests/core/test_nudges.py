@@ -293,8 +293,11 @@ async def test_digest_on_local_monday_morning_only_once_a_week(bank, db, monday)
     assert await digest(bank) == 0
     monday.set(datetime(2026, 1, 13, 9, 0, tzinfo=UTC))  # Tuesday
     assert await digest(bank) == 0
+    await need(bank, ada, "Bat boxes", campaign_id=campaign.id)
     monday.set(datetime(2026, 1, 19, 9, 30, tzinfo=UTC))
     assert await digest(bank) == 1
+    monday.set(datetime(2026, 1, 26, 9, 30, tzinfo=UTC))
+    assert await digest(bank) == 0  # nothing happened that week: no digest at all
     assert await keys(db, "digest") == [f"digest:{ravi.id}:2026-W03", f"digest:{ada.id}:2026-W03",
                                         f"digest:{ada.id}:2026-W04"]
 

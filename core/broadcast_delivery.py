@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.broadcasts import Broadcast
+from core.broadcasts import Broadcast, receives
 from core.campaigns import Campaign
 from core.errors import NotFound
 from core.members import Member
@@ -103,7 +103,7 @@ async def fan_out(ctx: Context, broadcast_id: int, payload_for: PayloadFor,
 
 
 def _row(ctx: Context, broadcast_id: int, member: Member, payload: dict) -> OutboxItem:
-    wanted = member.wants(KIND) and member.forgotten_at is None
+    wanted = receives(member)
     return OutboxItem(
         dedupe_key=recipient_key(broadcast_id, member.id), member_id=member.id, kind=KIND, payload=payload,
         state=Delivery.PENDING if wanted else Delivery.SKIPPED, next_attempt_at=ctx.now,

@@ -10,6 +10,7 @@ from datetime import datetime
 from core import campaign_flow
 from core.campaigns import Campaign
 from core.errors import InvalidInput
+from core.members import Member
 from core.ports import Context
 from core.posts import clean_text
 
@@ -72,6 +73,13 @@ async def queue(
 
 
 async def audience(ctx: Context, campaign_id: int, author_id: int) -> int:
-    """Everyone in the campaign except the author gets it."""
+    """How many will get it, as the lead is told before and after queueing: the campaign's participants
+    but the author, less those who turned broadcasts off."""
     seats = await ctx.uow.campaigns.participants(campaign_id)
-    return sum(1 for seat in seats if seat.member_id != author_id)
+    members = await ctx.uow.members.get_many([seat.member_id for seat in seats if seat.member_id != author_id])
+    return sum(1 for member in members.values() if receives(member))
+
+
+def receives(member: Member) -> bool:
+    """Broadcasts reach members who kept them on and have not asked to be forgotten."""
+    return member.wants("broadcast") and member.forgotten_at is None

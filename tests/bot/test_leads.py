@@ -112,9 +112,10 @@ async def test_broadcast_compose_preview_then_queue_once(bank):
     lena = await member(bank, "lena", Role.LEAD)
     root = await member(bank, "root")
     await bank.run(campaign_flow.appoint_lead, root.id, "biodiversity", lena.id)
-    for user in ("p1", "p2"):
+    for user in ("p1", "p2", "p3"):
         joined = await member(bank, user)
         await bank.run(campaign_flow.join, joined.id, "biodiversity")
+    await bank.run(directory.set_preferences, joined.id, nudges={"broadcast": False})  # p3 is not counted
     compose = (await convo.handle(turn(command="broadcast", text="biodiversity"))).form
     assert compose.form_id == "broadcast.compose"
     bad = await convo.handle(turn(form_id="broadcast.compose", ref=compose.ref,

@@ -3,7 +3,7 @@
 import logging
 import math
 from dataclasses import fields
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, get_args
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -165,6 +165,7 @@ class Settings(BaseSettings):
     nudge_ignored_before_backoff: int | None = Field(
         None, validation_alias="HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF")
     nudge_backoff_days: float | None = Field(None, validation_alias="HEXITIME_NUDGE_BACKOFF_DAYS")
+    nudge_quiet_hours: tuple[str, str] | None = Field(None, validation_alias="HEXITIME_NUDGE_QUIET_HOURS")
 
     @classmethod
     def settings_customise_sources(
@@ -207,7 +208,7 @@ class Settings(BaseSettings):
     def _scheduler_and_nudge_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         """HEXITIME_SCHEDULER_* above zero, HEXITIME_NUDGE_* zero or more; refusals name the variable."""
         field = info.field_name or ""
-        if value is None or not field.startswith(("scheduler_", "nudge_")):
+        if value is None or not field.startswith(("scheduler_", "nudge_")) or field == "nudge_quiet_hours":
             return value
         spec = cls.model_fields[field]
         whole = int in get_args(spec.annotation)
@@ -224,6 +225,20 @@ class Settings(BaseSettings):
         elif not (math.isfinite(number) and number >= 0):
             raise ValueError(f"{spec.validation_alias}={raw!r}: expected a number of zero or more")
         return number
+
+    @field_validator("nudge_quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: Any) -> Any:
+        """HEXITIME_NUDGE_QUIET_HOURS=20:00-08:00: local from and until, for members who chose none."""
+        if value is None or not isinstance(value, str):
+            return value
+        parts = [part.strip().split(":") for part in value.split("-")]
+        try:
+            if len(parts) != 2 or any(len(part) != 2 for part in parts):
+                raise ValueError
+            return tuple(time(int(hour), int(minute)).strftime("%H:%M") for hour, minute in parts)
+        except ValueError:
+            raise ValueError(f"HEXITIME_NUDGE_QUIET_HOURS={value!r}: expected from-until, e.g. 20:00-08:00") from None
 
     @model_validator(mode="after")
     def _scheduler_fits_together(self) -> "Settings":
@@ -245,7 +260,8 @@ class Settings(BaseSettings):
             if value is not None:
                 found[item.name] = timedelta(hours=value) if isinstance(item.default, timedelta) else value
         limits = {"weekly_cap": self.nudge_weekly_cap, "ignored_before_backoff": self.nudge_ignored_before_backoff,
-                  "backoff": None if self.nudge_backoff_days is None else timedelta(days=self.nudge_backoff_days)}
+                  "backoff": None if self.nudge_backoff_days is None else timedelta(days=self.nudge_backoff_days),
+                  "quiet_hours": self.nudge_quiet_hours}
         return NudgeSettings(**found, limits=NudgeLimits(**{k: v for k, v in limits.items() if v is not None}))
 
     @property

@@ -19,6 +19,8 @@ class NudgeLimits:
     weekly_cap: int = 3
     ignored_before_backoff: int = 3
     backoff: timedelta = timedelta(days=14)
+    quiet_hours: tuple[str, str] = DEFAULT_QUIET
+    """For members who did not choose their own (local "HH:MM" from and until)."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,15 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("Europe/London")
 
 
-def quiet_window(member: Member) -> tuple[time, time]:
-    start, end = member.preferences.get("quiet_hours") or DEFAULT_QUIET
+def quiet_window(member: Member, default: tuple[str, str] = DEFAULT_QUIET) -> tuple[time, time]:
+    start, end = member.preferences.get("quiet_hours") or default
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
-def next_waking_moment(member: Member, now: datetime) -> datetime:
-    """`now` if it is outside the member's quiet hours, else when they end (in UTC)."""
+def next_waking_moment(member: Member, now: datetime, default: tuple[str, str] = DEFAULT_QUIET) -> datetime:
+    """`now` if it is outside the member's quiet hours (`default` if they chose none), else when they end (UTC)."""
     local = now.astimezone(zone(member.timezone))
-    start, end = quiet_window(member)
+    start, end = quiet_window(member, default)
     for _ in range(8):
         if member.preferences.get("quiet_weekends") and local.weekday() >= 5:
             local = _at(local + timedelta(days=7 - local.weekday()), end)
@@ -83,7 +85,7 @@ def decide(
             return Verdict(False, resume, "backing off after ignored nudges")
     if sent_this_week >= limits.weekly_cap:
         return Verdict(False, now + timedelta(days=7 - now.weekday()), "weekly cap reached")
-    waking = next_waking_moment(member, now)
+    waking = next_waking_moment(member, now, limits.quiet_hours)
     if waking > now:
         return Verdict(False, waking, "quiet hours")
     return Verdict(True)

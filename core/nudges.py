@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 from core import directory
 from core.errors import InvalidInput
 from core.members import NUDGE_KINDS, Member
-from core.nudge_policy import NudgeLimits, decide, next_waking_moment, zone
+from core.nudge_policy import DEFAULT_QUIET, NudgeLimits, decide, next_waking_moment, zone
 from core.ports import Context
 
 # Scan order is priority order: a member hears about the most pressing item first.
@@ -138,7 +138,7 @@ async def scan(ctx: Context, settings: NudgeSettings, render: Render) -> int:
     since = ctx.now - settings.limits.backoff - timedelta(days=21)
     stats = member_stats(await ctx.uow.nudges.recent(since, week_start(ctx.now)))
     gate, room = Gate(ctx.now, settings.limits), settings.max_per_scan or None
-    asleep = asleep_zones(ctx.now)
+    asleep = asleep_zones(ctx.now, settings.limits.quiet_hours)
     chosen: list[Nudge] = []
     per_member: dict[int, int] = {}
     for kind in KINDS:
@@ -207,7 +207,7 @@ class Gate:
                       self.limits).send
 
 
-def asleep_zones(now: datetime) -> list[str]:
+def asleep_zones(now: datetime, quiet: tuple[str, str] = DEFAULT_QUIET) -> list[str]:
     """Time zones where the default quiet hours hold now: storage leaves out members there who kept them.
 
     Whether they hold depends only on the local time, so one zone per UTC offset is asked.
@@ -215,11 +215,11 @@ def asleep_zones(now: datetime) -> list[str]:
     by_offset: dict = {}
     for name, place in _zones():
         by_offset.setdefault(place.utcoffset(now), []).append(name)
-    return sorted(name for names in by_offset.values() if _asleep(names[0], now) for name in names)
+    return sorted(name for names in by_offset.values() if _asleep(names[0], now, quiet) for name in names)
 
 
-def _asleep(name: str, now: datetime) -> bool:
-    return next_waking_moment(Recipient(0, name, NO_PREFERENCES), now) > now
+def _asleep(name: str, now: datetime, quiet: tuple[str, str]) -> bool:
+    return next_waking_moment(Recipient(0, name, NO_PREFERENCES), now, quiet) > now
 
 
 @cache
@@ -248,7 +248,7 @@ async def digest(ctx: Context, settings: NudgeSettings, render: RenderDigest) ->
     items = []
     for member_id, ids in campaigns.items():
         member = members[member_id]
-        if not _wants_digest(member) or next_waking_moment(member, ctx.now) > ctx.now:
+        if not _wants_digest(member) or next_waking_moment(member, ctx.now, settings.limits.quiet_hours) > ctx.now:
             continue
         key = tuple(sorted(ids))
         if key not in payloads:

@@ -8,11 +8,12 @@ from bot.views import Form, Input, Option
 from core.directory import check_timezone
 from core.errors import InvalidInput
 from core.members import NUDGE_KINDS, Member, Sector
+from core.nudge_policy import DEFAULT_QUIET
 from core.rules import Rules
 
 PROFILE_FORM = "profile.edit"
 SETTINGS_FORM = "settings.edit"
-QUIET_DEFAULT = ("20:00", "08:00")
+QUIET_DEFAULT = DEFAULT_QUIET
 NUDGE_LABELS = {
     "match": "New matches for my needs and offers",
     "proposal": "Proposals waiting for my answer",
@@ -59,9 +60,9 @@ def read_profile(values: dict[str, Any], rules: Rules) -> dict[str, Any]:
     return changes
 
 
-def settings_form(member: Member) -> Form:
+def settings_form(member: Member, default_quiet: tuple[str, str] = QUIET_DEFAULT) -> Form:
     prefs = member.preferences
-    start, end = prefs.get("quiet_hours") or QUIET_DEFAULT
+    start, end = prefs.get("quiet_hours") or default_quiet
     nudges = tuple(Input(f"nudge_{kind}", label, kind="checkbox", value=member.wants(kind))
                    for kind, label in NUDGE_LABELS.items())
     return Form(
@@ -79,20 +80,28 @@ def settings_form(member: Member) -> Form:
     )
 
 
-def read_settings(values: dict[str, Any], rules: Rules) -> tuple[str, dict[str, Any]]:
-    """The time zone and the preferences dict for `directory.set_preferences`, or FieldErrors."""
+def read_settings(values: dict[str, Any], rules: Rules,
+                  default_quiet: tuple[str, str] = QUIET_DEFAULT) -> tuple[str, dict[str, Any]]:
+    """The time zone and the preferences dict for `directory.set_preferences`, or FieldErrors.
+
+    Quiet hours equal to the default are kept as "no hours of my own" (None), so the member
+    follows the default if the service changes it."""
     reader = Reader(values, rules)
     timezone = _timezone(reader)
     digest = reader.flag("digest")
     nudges = {kind: reader.flag(f"nudge_{kind}") for kind in NUDGE_KINDS if kind != "digest"}
     prefs = {
         "nudges": {**nudges, "digest": digest},
-        "quiet_hours": [_clock(reader, "quiet_start"), _clock(reader, "quiet_end")],
+        "quiet_hours": _own([_clock(reader, "quiet_start"), _clock(reader, "quiet_end")], default_quiet),
         "quiet_weekends": reader.flag("quiet_weekends"),
         "digest": digest,
     }
     reader.done()
     return timezone, prefs
+
+
+def _own(hours: list, default: tuple[str, str]) -> list | None:
+    return None if tuple(hours) == tuple(default) else hours
 
 
 def _timezone(reader: Reader) -> str:

@@ -3,6 +3,7 @@
 from bot.dialogs import profile_forms
 from bot.dialogs.fields import FieldErrors
 from bot.handlers import router
+from bot.scheduler.nudges import current_settings
 from bot.turns import Request
 from bot.views import Button, Card, Field, Reply, say
 from core import directory
@@ -10,13 +11,13 @@ from core.members import Member
 from core.ports import Context
 
 DETAILS = ("Opens a form: your time zone, each kind of nudge on or off, quiet hours (no nudges "
-           "between them, in your time zone; 20:00 to 08:00 unless you change it), quiet "
-           "weekends, and the weekly campaign digest.")
+           "between them, in your time zone; 20:00 to 08:00 unless you or the service change it), "
+           "quiet weekends, and the weekly campaign digest.")
 
 
 def settings_card(member: Member) -> Card:
     prefs = member.preferences
-    start, end = prefs.get("quiet_hours") or profile_forms.QUIET_DEFAULT
+    start, end = prefs.get("quiet_hours") or default_quiet()
     on = [label for kind, label in profile_forms.NUDGE_LABELS.items() if member.wants(kind)]
     fields = (Field("Time zone", member.timezone),
               Field("Nudges on", "; ".join(on) or "none"),
@@ -24,6 +25,11 @@ def settings_card(member: Member) -> Card:
               Field("Quiet at weekends", _yes(prefs.get("quiet_weekends", False))),
               Field("Weekly digest", _yes(prefs.get("digest", True))))
     return Card(title="Your settings", fields=fields, buttons=(Button("Change settings", "settings.edit"),))
+
+
+def default_quiet() -> tuple[str, str]:
+    """The service's quiet hours for members who chose none (HEXITIME_NUDGE_QUIET_HOURS)."""
+    return current_settings().limits.quiet_hours
 
 
 def _yes(flag: bool) -> str:
@@ -34,7 +40,8 @@ def _yes(flag: bool) -> str:
                 details=DETAILS)
 async def settings(req: Request) -> Reply:
     member = await req.bank.read(directory.get, req.member.id)
-    return Reply(message=say(settings_card(member)).message, form=profile_forms.settings_form(member))
+    return Reply(message=say(settings_card(member)).message,
+                 form=profile_forms.settings_form(member, default_quiet()))
 
 
 @router.action("settings.edit")
@@ -46,9 +53,9 @@ async def settings_button(req: Request) -> Reply:
 async def submit(req: Request) -> Reply:
     values = req.turn.values
     try:
-        timezone, prefs = profile_forms.read_settings(values, req.bank.rules)
+        timezone, prefs = profile_forms.read_settings(values, req.bank.rules, default_quiet())
     except FieldErrors as bad:
-        form = profile_forms.settings_form(req.member).with_errors(bad.errors, values)
+        form = profile_forms.settings_form(req.member, default_quiet()).with_errors(bad.errors, values)
         return Reply(form=form, close_form=False)
     member = await req.bank.run(_save, req.member.id, timezone, prefs)
     return say(Card(title="Saved", text="Your settings are up to date."), settings_card(member))

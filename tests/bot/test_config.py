@@ -232,6 +232,20 @@ def test_nudge_thresholds_come_from_the_environment(clean_env: pytest.MonkeyPatc
     assert nudges.limits == NudgeLimits(weekly_cap=5, ignored_before_backoff=3, backoff=timedelta(days=2.5))
 
 
+@pytest.mark.parametrize(("value", "hours"), [("21:30-7:00", ("21:30", "07:00")), (" 22:00 - 06:00 ", ("22:00", "06:00"))])
+def test_default_quiet_hours_come_from_the_environment(clean_env: pytest.MonkeyPatch, value: str, hours) -> None:
+    assert load_settings().nudges.limits.quiet_hours == ("20:00", "08:00")
+    clean_env.setenv("HEXITIME_NUDGE_QUIET_HOURS", value)
+    assert load_settings().nudges.limits.quiet_hours == hours
+
+
+@pytest.mark.parametrize("value", ["late", "25:00-08:00", "20-08", "20:00-08:00-09:00"])
+def test_bad_quiet_hours_are_refused_by_name(clean_env: pytest.MonkeyPatch, value: str) -> None:
+    clean_env.setenv("HEXITIME_NUDGE_QUIET_HOURS", value)
+    with pytest.raises(ValidationError, match="HEXITIME_NUDGE_QUIET_HOURS=.*expected from-until, e.g. 20:00-08:00"):
+        load_settings()
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("HEXITIME_NUDGE_SNOOZE", "soon"), ("HEXITIME_NUDGE_WEEKLY_CAP", "-1"),
     ("HEXITIME_NUDGE_HELPERS_PER_NEED", "2.5"), ("HEXITIME_NUDGE_BACKOFF_DAYS", "nan"),
@@ -278,5 +292,6 @@ def test_the_command_line_stops_on_a_bad_threshold_and_names_it(clean_env: pytes
 def test_every_scheduler_and_nudge_setting_has_its_variable() -> None:
     spans = [f"HEXITIME_SCHEDULER_{item.name.upper()}" for item in fields(SchedulerSettings)]
     spans += [f"HEXITIME_NUDGE_{item.name.upper()}" for item in fields(NudgeSettings) if item.name != "limits"]
-    spans += ["HEXITIME_NUDGE_WEEKLY_CAP", "HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF", "HEXITIME_NUDGE_BACKOFF_DAYS"]
+    spans += ["HEXITIME_NUDGE_WEEKLY_CAP", "HEXITIME_NUDGE_IGNORED_BEFORE_BACKOFF", "HEXITIME_NUDGE_BACKOFF_DAYS",
+              "HEXITIME_NUDGE_QUIET_HOURS"]
     assert set(spans) <= set(ENV_NAMES)

@@ -86,6 +86,18 @@ async def test_settings_show_defaults_then_save_preferences(bank):
     assert {i.name: i.value for i in button.form.inputs}["quiet_start"] == "21:30"
 
 
+async def test_the_services_quiet_hours_are_the_default_and_saving_them_keeps_following_it(bank, monkeypatch):
+    monkeypatch.setenv("HEXITIME_NUDGE_QUIET_HOURS", "21:00-07:30")
+    convo = Conversation(bank)
+    shown = await convo.handle(turn(command="settings"))
+    assert {f.label: f.value for f in shown.cards[-1].fields}["Quiet hours"] == "21:00 to 07:30"
+    inputs = {i.name: i.value for i in shown.form.inputs}
+    assert (inputs["quiet_start"], inputs["quiet_end"]) == ("21:00", "07:30")
+    await convo.handle(turn(form_id="settings.edit", values=settings_values(quiet_start="21:00", quiet_end="07:30")))
+    member, _ = await bank.run(directory.resolve, "console", "local", "alice")
+    assert member.preferences["quiet_hours"] is None  # not hours of their own: a later default applies
+
+
 async def test_bad_settings_come_back_with_messages_and_change_nothing(bank):
     convo = Conversation(bank)
     bad = await convo.handle(turn(form_id="settings.edit", values=settings_values(

@@ -153,6 +153,16 @@ async def test_quiet_hours_follow_each_members_time_zone(bank, db, monday):
     assert (await keys(db))[-1] == f"nudge:session:exchange-{exchange.id}:{ada.id}:1"
 
 
+async def test_the_default_quiet_hours_are_a_setting(bank, db, monday):
+    ada = await join(bank, "ada")
+    await need(bank, ada)
+    monday.advance(timedelta(days=7))  # Monday 09:00 in London
+    late_risers = replace(SETTINGS, limits=NudgeLimits(quiet_hours=("20:00", "10:00")))
+    assert await scan(bank, late_risers) == 0
+    monday.advance(timedelta(hours=1))
+    assert await scan(bank, late_risers) == 1
+
+
 async def test_own_quiet_hours_count_where_the_default_ones_are_asleep(bank, db, monday):
     owl, lark = await join(bank, "owl"), await join(bank, "lark")
     await bank.run(directory.set_preferences, owl.id, quiet_hours=["03:00", "04:00"])

@@ -37,6 +37,20 @@ async def client_for(app: web.Application) -> TestClient:
     return client
 
 
+async def test_the_first_start_seeds_the_four_net_zero_campaigns_once(sqlite_url: str) -> None:
+    for _ in range(2):  # a restart seeds nothing twice
+        services = await bootstrap(Settings(database_url=sqlite_url), clock=ManualClock(), front_ends=False)
+        found = await services.bank.read(_campaigns)
+        await close(services)
+    assert sorted(c.slug for c in found) == ["biodiversity", "greener-surgery", "sustainable-food",
+                                              "waste-management"]
+    assert all(c.description and c.skills for c in found)
+
+
+async def _campaigns(ctx):
+    return await ctx.uow.campaigns.all()
+
+
 async def test_healthz_is_ok_when_the_database_answers(services: Services) -> None:
     client = await client_for(build_web_app(services))
     try:

@@ -93,14 +93,10 @@ async def identities_of(ctx: Context, member_ids: Sequence[int]) -> dict[int, li
 
 async def channels_of(ctx: Context, link_ids: Sequence[int]) -> dict[int, Channel]:
     """The batch's campaign channels that are still linked (an unlinked one's rows are dropped)."""
-    found: dict[int, Channel] = {}
-    if link_ids:
-        query = select(ChannelLink).where(ChannelLink.id.in_(sorted(set(link_ids))))
-        for link in (await ctx.uow.channels.session.execute(query)).scalars():
-            campaign = await ctx.uow.campaigns.get(link.campaign_id)
-            if campaign is not None:
-                found[link.id] = Channel(link, campaign)
-    return found
+    links = await ctx.uow.channels.get_many(link_ids)
+    campaigns = await ctx.uow.campaigns.get_many({link.campaign_id for link in links.values()})
+    return {link_id: Channel(link, campaigns[link.campaign_id])
+            for link_id, link in links.items() if link.campaign_id in campaigns}
 
 
 async def record_all(ctx: Context, outcomes: Sequence[tuple[int, Outcome]], policy: outbox.RetryPolicy) -> int:

@@ -8,12 +8,10 @@ from bot.views import Form, Input, Option
 from core.directory import check_timezone
 from core.errors import InvalidInput
 from core.members import NUDGE_KINDS, Member, Sector
-from core.nudge_policy import DEFAULT_QUIET
 from core.rules import Rules
 
 PROFILE_FORM = "profile.edit"
 SETTINGS_FORM = "settings.edit"
-QUIET_DEFAULT = DEFAULT_QUIET
 NUDGE_LABELS = {
     "match": "New matches for my needs and offers",
     "proposal": "Proposals waiting for my answer",
@@ -60,7 +58,7 @@ def read_profile(values: dict[str, Any], rules: Rules) -> dict[str, Any]:
     return changes
 
 
-def settings_form(member: Member, default_quiet: tuple[str, str] = QUIET_DEFAULT) -> Form:
+def settings_form(member: Member, default_quiet: tuple[str, str]) -> Form:
     prefs = member.preferences
     start, end = prefs.get("quiet_hours") or default_quiet
     nudges = tuple(Input(f"nudge_{kind}", label, kind="checkbox", value=member.wants(kind))
@@ -81,7 +79,7 @@ def settings_form(member: Member, default_quiet: tuple[str, str] = QUIET_DEFAULT
 
 
 def read_settings(values: dict[str, Any], rules: Rules,
-                  default_quiet: tuple[str, str] = QUIET_DEFAULT) -> tuple[str, dict[str, Any]]:
+                  default_quiet: tuple[str, str]) -> tuple[str, dict[str, Any]]:
     """The time zone and the preferences dict for `directory.set_preferences`, or FieldErrors.
 
     Quiet hours equal to the default are kept as "no hours of my own" (None), so the member

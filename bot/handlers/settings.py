@@ -15,9 +15,9 @@ DETAILS = ("Opens a form: your time zone, each kind of nudge on or off, quiet ho
            "quiet weekends, and the weekly campaign digest.")
 
 
-def settings_card(member: Member) -> Card:
+def settings_card(member: Member, default_quiet: tuple[str, str]) -> Card:
     prefs = member.preferences
-    start, end = prefs.get("quiet_hours") or default_quiet()
+    start, end = prefs.get("quiet_hours") or default_quiet
     on = [label for kind, label in profile_forms.NUDGE_LABELS.items() if member.wants(kind)]
     fields = (Field("Time zone", member.timezone),
               Field("Nudges on", "; ".join(on) or "none"),
@@ -28,7 +28,7 @@ def settings_card(member: Member) -> Card:
 
 
 def default_quiet() -> tuple[str, str]:
-    """The service's quiet hours for members who chose none (HEXITIME_NUDGE_QUIET_HOURS)."""
+    """The service's quiet hours for members who chose none (HEXITIME_NUDGE_QUIET_HOURS); read once a turn."""
     return current_settings().limits.quiet_hours
 
 
@@ -39,9 +39,8 @@ def _yes(flag: bool) -> str:
 @router.command("settings", "Time zone, nudges, quiet hours and digest", usage="settings",
                 details=DETAILS)
 async def settings(req: Request) -> Reply:
-    member = await req.bank.read(directory.get, req.member.id)
-    return Reply(message=say(settings_card(member)).message,
-                 form=profile_forms.settings_form(member, default_quiet()))
+    member, quiet = await req.bank.read(directory.get, req.member.id), default_quiet()
+    return Reply(message=say(settings_card(member, quiet)).message, form=profile_forms.settings_form(member, quiet))
 
 
 @router.action("settings.edit")
@@ -51,14 +50,14 @@ async def settings_button(req: Request) -> Reply:
 
 @router.form(profile_forms.SETTINGS_FORM)
 async def submit(req: Request) -> Reply:
-    values = req.turn.values
+    values, quiet = req.turn.values, default_quiet()
     try:
-        timezone, prefs = profile_forms.read_settings(values, req.bank.rules, default_quiet())
+        timezone, prefs = profile_forms.read_settings(values, req.bank.rules, quiet)
     except FieldErrors as bad:
-        form = profile_forms.settings_form(req.member, default_quiet()).with_errors(bad.errors, values)
+        form = profile_forms.settings_form(req.member, quiet).with_errors(bad.errors, values)
         return Reply(form=form, close_form=False)
     member = await req.bank.run(_save, req.member.id, timezone, prefs)
-    return say(Card(title="Saved", text="Your settings are up to date."), settings_card(member))
+    return say(Card(title="Saved", text="Your settings are up to date."), settings_card(member, quiet))
 
 
 async def _save(ctx: Context, member_id: int, timezone: str, prefs: dict) -> Member:
